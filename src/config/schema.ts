@@ -1,0 +1,68 @@
+import os from "node:os";
+import { z } from "zod";
+
+// Every knob switchyard reads, with its default beside it. `parseConfig` is the
+// only reader of process.env; everything below receives the frozen result.
+
+const bool = z
+  .enum(["0", "1", "true", "false", "yes", "no", ""])
+  .transform((v) => v === "1" || v === "true" || v === "yes");
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const originList = z
+  .string()
+  .transform((s) => s.split(",").map((o) => o.trim()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^https?:\/\/[^/*\s,]+$/, "exact origin scheme://host[:port], no wildcard or path")));
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v));
+
+export const envSchema = z.object({
+  PORT: int(0, 65535).default(8080),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  APP_ENV: z.enum(["dev", "staging", "prod"]).default("dev"),
+  DATA_DIR: z.string().min(1).default("./data"),
+  AUTH_JWT_SECRET: optionalText.pipe(z.string().min(32, "must be at least 32 characters").optional()),
+  AUTH_JWT_PUBLIC_KEY: optionalText.pipe(z.string().includes("BEGIN PUBLIC KEY", { message: "must be a PEM public key" }).optional()),
+  AUTH_JWT_ISSUER: optionalText,
+  AUTH_JWT_AUDIENCE: optionalText,
+  CHAT_BUS_BACKEND: z.enum(["memory", "nats", "redis"]).default("memory"),
+  NATS_URL: z.string().default("nats://127.0.0.1:4222"),
+  NATS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default("sy"),
+  REDIS_URL: z.string().default("redis://127.0.0.1:6379"),
+  ACTOR_WORKERS: int(1, 64).default(Math.max(1, os.availableParallelism())),
+  FRONT_WORKERS: int(1, 64).default(1),
+  RAW_STORAGE_BACKEND: z.enum(["memory", "s3"]).default("memory"),
+  S3_BUCKET: z.string().default("switchyard-raw"),
+  S3_ENDPOINT: optionalText,
+  S3_REGION: z.string().default("us-east-1"),
+  S3_FORCE_PATH_STYLE: bool.default(false),
+  S3_ACCESS_KEY_ID: optionalText,
+  S3_SECRET_ACCESS_KEY: optionalText,
+  S3_PRESIGN_TTL_S: int(1, 7 * 24 * 3600).default(900),
+  NEXUS_BACKEND: z.enum(["memory", "firestore", "bigquery"]).default("memory"),
+  FEATURE_FLAGS_BACKEND: z.enum(["memory", "firestore", "nats"]).default("memory"),
+  FIRESTORE_PROJECT_ID: optionalText,
+  BIGQUERY_PROJECT_ID: optionalText,
+  BIGQUERY_DATASET: z.string().regex(/^[A-Za-z0-9_]{1,1024}$/).default("switchyard"),
+  GATECHAIN_ALLOW_MISSING: bool.default(false),
+  GATECHAIN_RATE_PER_S: int(1, 10_000_000).default(1000),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  MAX_MESSAGE_BYTES: int(1, 1 << 20).default(16384),
+  MAX_EVENT_BYTES: int(1, 1 << 22).default(65536),
+  MAX_BODY_BYTES: int(1024, 1 << 24).default(262144),
+  MAX_SUBSCRIPTIONS_PER_CONNECTION: int(1, 100_000).default(256),
+  WS_IDLE_TIMEOUT_S: int(8, 3600).default(120),
+  WS_MAX_BACKPRESSURE_BYTES: int(1024, 1 << 30).default(4 * 1024 * 1024),
+  WS_MAX_MESSAGES_PER_S: int(1, 1_000_000).default(200),
+  REQUEST_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  SSE_HEARTBEAT_S: int(1, 3600).default(15),
+  SHUTDOWN_GRACE_MS: int(100, 60_000).default(15_000),
+  CORS_ORIGINS: originList.default([]),
+  WS_ALLOWED_ORIGINS: originList.optional(),
+});
+
+export type Env = z.infer<typeof envSchema>;
