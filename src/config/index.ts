@@ -30,8 +30,8 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
   if (config.AUTH_JWT_SECRET && config.AUTH_JWT_PUBLIC_KEY) {
     problems.push("AUTH_JWT_SECRET / AUTH_JWT_PUBLIC_KEY: set exactly one; the algorithm is pinned to the key type");
   }
-  if (config.APP_ENV === "prod" && !config.AUTH_JWT_SECRET && !config.AUTH_JWT_PUBLIC_KEY) {
-    problems.push("AUTH_JWT_SECRET or AUTH_JWT_PUBLIC_KEY: required when APP_ENV=prod (a key is never generated in prod)");
+  if (config.APP_ENV !== "dev" && !config.AUTH_JWT_SECRET && !config.AUTH_JWT_PUBLIC_KEY) {
+    problems.push(`AUTH_JWT_SECRET or AUTH_JWT_PUBLIC_KEY: required when APP_ENV=${config.APP_ENV} (a key is generated only in dev)`);
   }
   if (config.RAW_STORAGE_BACKEND === "s3" && !config.S3_BUCKET) {
     problems.push("S3_BUCKET: required when RAW_STORAGE_BACKEND=s3");

@@ -1,0 +1,70 @@
+import type { EventLog, StreamHead } from "../log/event-log.js";
+import { resourceKey, type ResourceRef } from "../registry/ids.js";
+import { Committer } from "./committer.js";
+import { ResourceActor } from "./resource-actor.js";
+import type { ActorHost, EventSink, HistoryPage, PublishInput, PublishOutcome } from "./types.js";
+
+/**
+ * Actors in the calling thread. Used inside each actor worker (and by unit
+ * tests): the worker runtime wraps one of these behind its MessagePorts.
+ * Idle actors are evicted and reload their head from the log on next use.
+ */
+export class InProcessActorHost implements ActorHost {
+  private readonly actors = new Map<string, ResourceActor>();
+  private readonly committer: Committer;
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(
+    private readonly log: EventLog,
+    private readonly emit: EventSink = () => {},
+    private readonly idleMs = 60_000,
+  ) {
+    this.committer = new Committer(log);
+    this.sweeper = setInterval(() => this.evictIdle(), Math.max(1000, Math.min(idleMs, 30_000)));
+    this.sweeper.unref();
+  }
+
+  get size(): number {
+    return this.actors.size;
+  }
+
+  private actor(ref: ResourceRef): ResourceActor {
+    const key = resourceKey(ref);
+    let a = this.actors.get(key);
+    if (!a) {
+      a = new ResourceActor(ref, this.log, this.committer, this.emit);
+      this.actors.set(key, a);
+    }
+    return a;
+  }
+
+  evictIdle(now = Date.now()): number {
+    let evicted = 0;
+    for (const [key, a] of this.actors) {
+      if (a.idle && now - a.lastUsed >= this.idleMs) {
+        this.actors.delete(key);
+        evicted++;
+      }
+    }
+    return evicted;
+  }
+
+  publish(ref: ResourceRef, input: PublishInput): Promise<PublishOutcome> {
+    return this.actor(ref).publish(input);
+  }
+
+  async history(ref: ResourceRef, afterSeq: number, limit: number): Promise<HistoryPage> {
+    const head = await this.actor(ref).currentHead();
+    const events = afterSeq >= head.lastSeq ? [] : await this.log.read(ref, afterSeq, limit);
+    return { events, head };
+  }
+
+  head(ref: ResourceRef): Promise<StreamHead> {
+    return this.actor(ref).currentHead();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    await this.log.close();
+  }
+}

@@ -1,0 +1,107 @@
+import type { EventLog, StoredEvent, StreamHead } from "../log/event-log.js";
+import type { ResourceRef } from "../registry/ids.js";
+import type { Committer } from "./committer.js";
+import { bodyHashOf, buildEvent, dedupeKeyOf } from "./payload.js";
+import type { EventSink, PublishInput, PublishOutcome } from "./types.js";
+
+interface Job {
+  readonly input: PublishInput;
+  resolve(o: PublishOutcome): void;
+  reject(e: unknown): void;
+}
+
+/**
+ * The single owner of one resource. It takes its mailbox one batch at a time
+ * (never interleaving two batches across a storage await), assigns the next
+ * seqs, resolves idempotency keys, appends, and only after the append is
+ * durable acknowledges and emits (the output gate).
+ */
+export class ResourceActor {
+  private mailbox: Job[] = [];
+  private running = false;
+  private head: StreamHead | undefined;
+  lastUsed = Date.now();
+
+  constructor(
+    readonly ref: ResourceRef,
+    private readonly log: EventLog,
+    private readonly committer: Committer,
+    private readonly emit: EventSink,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get idle(): boolean {
+    return !this.running && this.mailbox.length === 0;
+  }
+
+  publish(input: PublishInput): Promise<PublishOutcome> {
+    this.lastUsed = this.now();
+    return new Promise((resolve, reject) => {
+      this.mailbox.push({ input, resolve, reject });
+      if (!this.running) void this.run();
+    });
+  }
+
+  /** Current head, loading it once; runs outside the mailbox because it only reads. */
+  async currentHead(): Promise<StreamHead> {
+    this.lastUsed = this.now();
+    if (!this.head) this.head = await this.log.head(this.ref);
+    return this.head;
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.mailbox.length > 0) {
+        const batch = this.mailbox;
+        this.mailbox = [];
+        await this.process(batch);
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async process(batch: Job[]): Promise<void> {
+    let head: StreamHead;
+    try {
+      head = await this.currentHead();
+    } catch (e) {
+      for (const job of batch) job.reject(e);
+      return;
+    }
+    const fresh: { job: Job; event: StoredEvent }[] = [];
+    const inBatch = new Map<string, StoredEvent>();
+    for (const job of batch) {
+      try {
+        const key = dedupeKeyOf(job.input);
+        if (key !== null) {
+          const seen = inBatch.get(key) ?? (await this.log.findByDedupeKey(this.ref, key));
+          if (seen) {
+            job.resolve(seen.bodyHash === bodyHashOf(job.input) ? { status: "duplicate", event: seen } : { status: "conflict", seq: seen.seq });
+            continue;
+          }
+        }
+        const event = buildEvent(this.ref, job.input, head.lastSeq + fresh.length + 1, this.now());
+        if (key !== null) inBatch.set(key, event);
+        fresh.push({ job, event });
+      } catch (e) {
+        job.reject(e);
+      }
+    }
+    if (fresh.length === 0) return;
+    try {
+      await this.committer.append(fresh.map(({ event }) => ({ ref: this.ref, event })));
+    } catch (e) {
+      // The head may be stale (another owner appended): reload before the next batch.
+      this.head = undefined;
+      for (const { job } of fresh) job.reject(e);
+      return;
+    }
+    this.head = { ...head, lastSeq: head.lastSeq + fresh.length };
+    for (const { job, event } of fresh) {
+      this.emit(this.ref, event, head.epoch);
+      job.resolve({ status: "created", event });
+    }
+  }
+}

@@ -1,0 +1,3 @@
+/** The GateChain admission for a mutating action; throws AppError on deny. */
+export type GatedAction = "message.post" | "canvas.event" | "ws.publish" | "media.create" | "raw.register" | "dataset.event";
+export type Admit = (tenantId: string, action: GatedAction) => Promise<void> | void;
