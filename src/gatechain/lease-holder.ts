@@ -93,6 +93,15 @@ export class LeaseHolder {
     }
   }
 
+  /** Resolves once no lease request is in flight (prefetches included); call before drain() at shutdown. */
+  async settled(): Promise<void> {
+    for (;;) {
+      const inflight = [...this.keys.values()].flatMap((st) => (st.inflight ? [st.inflight] : []));
+      if (inflight.length === 0) return;
+      await Promise.allSettled(inflight);
+    }
+  }
+
   /** Gives up every held unit (shutdown, idle); send the result to the granter. */
   drain(): LeaseRelease {
     for (const st of this.keys.values()) {
