@@ -47,6 +47,7 @@ export class LeaseHolder {
   private readonly keys = new Map<string, KeyState>();
   private returns: LeaseReturn[] = [];
   private nextId = 1;
+  private sweepAt = SWEEP_AT;
   private readonly clock: () => number;
   private readonly initialWant: number;
   private readonly maxWant: number;
@@ -123,7 +124,7 @@ export class LeaseHolder {
     const k = `${tenantId}\u0000${action}`;
     let st = this.keys.get(k);
     if (!st) {
-      if (this.keys.size >= SWEEP_AT) this.sweep();
+      if (this.keys.size >= this.sweepAt) this.sweep();
       st = { tenantId, action, slices: [], want: this.initialWant, waiting: 0, inflight: undefined, generation: 0, denied: undefined };
       this.keys.set(k, st);
     }
@@ -175,7 +176,7 @@ export class LeaseHolder {
     if (res.type === "lease.grant") {
       const slice: Slice = { leaseId: res.leaseId, granted: res.granted, validUntil: res.validUntil, left: res.granted };
       // Expired on arrival, or possibly granted under config that a revoke since replaced: never use it.
-      if (now < slice.validUntil && generation === st.generation) {
+      if (slice.granted > 0 && now < slice.validUntil && generation === st.generation) {
         st.denied = undefined;
         st.slices.push(slice);
       } else this.giveBack(slice);
@@ -213,5 +214,6 @@ export class LeaseHolder {
 
   private sweep(): void {
     for (const [k, st] of this.keys) if (st.slices.length === 0 && !st.inflight && st.waiting === 0) this.keys.delete(k);
+    this.sweepAt = Math.max(SWEEP_AT, this.keys.size * 2); // amortised: see RateGate
   }
 }

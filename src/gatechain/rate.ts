@@ -22,6 +22,7 @@ export class RateGate implements Gate {
   private readonly buckets = new Map<string, Bucket>();
   private readonly rate: number;
   private readonly burst: number;
+  private sweepAt = SWEEP_AT;
 
   constructor(opts: RateGateOptions) {
     if (!(opts.ratePerS > 0)) throw new RangeError("ratePerS must be > 0");
@@ -32,7 +33,7 @@ export class RateGate implements Gate {
   private refill(input: GateInput): Bucket {
     let b = this.buckets.get(input.tenantId);
     if (!b) {
-      if (this.buckets.size >= SWEEP_AT) this.sweep(input.now);
+      if (this.buckets.size >= this.sweepAt) this.sweep(input.now);
       b = { tokens: this.burst, at: input.now };
       this.buckets.set(input.tenantId, b);
       return b;
@@ -62,5 +63,7 @@ export class RateGate implements Gate {
     for (const [tenant, b] of this.buckets) {
       if (b.tokens + ((now - b.at) * this.rate) / 1000 >= this.burst) this.buckets.delete(tenant);
     }
+    // Many busy tenants: the next sweep waits until the map doubles, so sweeps stay amortised O(1).
+    this.sweepAt = Math.max(SWEEP_AT, this.buckets.size * 2);
   }
 }

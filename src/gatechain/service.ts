@@ -134,16 +134,19 @@ export class GateChainService {
   async observe(tenantId: string, body: unknown): Promise<KpiStatus> {
     const t = parseOrThrow(tenantIdSchema, tenantId, "tenantId");
     const o = parseOrThrow(observationBodySchema, body);
-    await this.serial(async () => {
+    const flipped = await this.serial(async () => {
       // Checked inside the queue so a concurrent putKpis that drops the KPI is seen.
       if (!this.snapshot.kpis.get(t)?.some((k) => k.name === o.name)) {
         throw new AppError("ERR_NOT_FOUND", { message: `no KPI named ${o.name} is configured for this tenant` });
       }
+      const wasOk = this.kpiStatus(t).every((k) => k.ok);
       const obs = { name: o.name, value: o.value, observedAt: new Date(this.clock()).toISOString() };
       await this.opts.store.putObservation(t, obs);
       this.snapshot.setObservation(t, obs);
+      return wasOk !== this.kpiStatus(t).every((k) => k.ok);
     });
-    this.granter.invalidate(t);
+    // Observations can be frequent; fronts only need to hear when the tenant's KPI verdict flips.
+    if (flipped) this.granter.invalidate(t);
     return this.kpiStatus(t).find((k) => k.name === o.name)!; // configured, checked above
   }
 

@@ -151,6 +151,27 @@ describe("GateChain leases", () => {
     await svc.close();
   });
 
+  it("KPI observations revoke leases only when the tenant's verdict flips", async () => {
+    const { svc, clock } = await setup({ APP_ENV: "dev" });
+    await svc.putKpis("t1", { kpis: [{ name: "load", max: 10 }] });
+    const revokes: LeaseRevoke[] = [];
+    svc.granter.onRevoke((m) => revokes.push(m));
+    const h = new LeaseHolder({ request: transport(svc, mulberry32(9)), clock, initialWant: 8 });
+    svc.granter.onRevoke((m) => h.revoke(m));
+    assert.equal((await h.admit("t1", "message.post")).allow, true);
+    await svc.observe("t1", { name: "load", value: 3 });
+    await svc.observe("t1", { name: "load", value: 10 });
+    assert.equal(revokes.length, 0);
+    assert.equal(h.held(), 7);
+    await svc.observe("t1", { name: "load", value: 11 });
+    assert.deepEqual(revokes, [{ type: "lease.revoke", tenantId: "t1" }]);
+    assert.equal(h.held(), 0);
+    await svc.observe("t1", { name: "load", value: 12 }); // still blocked: no news
+    await svc.observe("t1", { name: "load", value: 1 }); // unblocked: cached denies must go
+    assert.equal(revokes.length, 2);
+    await svc.close();
+  });
+
   it("works over a real MessagePort (structured clone), including revokes", async (t) => {
     const { svc } = await openService({ APP_ENV: "prod", GATECHAIN_RATE_PER_S: "100000" });
     // A year-long window so the real clock cannot cross a window edge mid-test.
