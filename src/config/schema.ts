@@ -62,6 +62,9 @@ export const envSchema = z.object({
   SSE_HEARTBEAT_S: int(1, 3600).default(15),
   SHUTDOWN_GRACE_MS: int(100, 60_000).default(15_000),
   CORS_ORIGINS: originList.default([]),
+  /** Fault-injection hooks for the crash tests; never set in production. */
+  SWITCHYARD_TEST_HOOKS: bool.default(false),
+  ACTOR_MAX_OLD_GEN_MB: int(16, 65536).default(1024),
   WS_ALLOWED_ORIGINS: originList.optional(),
 });
 

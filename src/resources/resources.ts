@@ -30,7 +30,11 @@ const toThread = (r: ResourceRecord, lastSeq: number): Thread => ({
  * an id that does not exist are the same 404, decided by one keyed look-up.
  */
 export class Resources {
-  constructor(private readonly registry: Registry, private readonly actors: ActorHost) {}
+  constructor(
+    private readonly registry: Registry,
+    private readonly actors: ActorHost,
+    private readonly onAppended: (ref: ResourceRef) => void = () => {},
+  ) {}
 
   async createThread(tenant: string, createdBy: string, body: { title?: string | undefined; metadata?: Record<string, unknown> | undefined }): Promise<Thread> {
     // Registered before we answer: WS/SSE access checks pass from the first moment (L1-T1).
@@ -72,6 +76,7 @@ export class Resources {
     if (outcome.status === "conflict") {
       throw new AppError("ERR_CONFLICT", { details: { seq: outcome.seq } });
     }
+    if (outcome.status === "created") this.onAppended(ref);
     return { event: outcome.event, created: outcome.status === "created" };
   }
 

@@ -1,0 +1,37 @@
+import type { StoredEvent, StreamHead } from "../log/event-log.js";
+import type { ResourceRef } from "../registry/ids.js";
+import type { PublishInput } from "./types.js";
+
+// Messages between a front and an actor worker, over a dedicated MessagePort
+// per (front, worker) pair. All plain data: they are structured-cloned.
+
+export type ActorRequest =
+  | { readonly t: "publish"; readonly id: number; readonly ref: ResourceRef; readonly input: PublishInput }
+  | { readonly t: "history"; readonly id: number; readonly ref: ResourceRef; readonly after: number; readonly limit: number }
+  | { readonly t: "head"; readonly id: number; readonly ref: ResourceRef }
+  /** Start forwarding this resource's events to the sender; replies with the head at that point. */
+  | { readonly t: "watch"; readonly id: number; readonly ref: ResourceRef }
+  | { readonly t: "unwatch"; readonly ref: ResourceRef };
+
+export interface WireError {
+  readonly key: string;
+  readonly message: string;
+  readonly details?: unknown;
+  readonly retryAfterS?: number;
+}
+
+export type ActorReply =
+  | { readonly t: "reply"; readonly id: number; readonly ok: true; readonly value: unknown }
+  | { readonly t: "reply"; readonly id: number; readonly ok: false; readonly error: WireError }
+  /** Durable events of one resource, in seq order; one message per flush per resource. */
+  | { readonly t: "events"; readonly rkey: string; readonly epoch: string; readonly events: readonly StoredEvent[] };
+
+/** Control messages from the supervisor to a worker (its parentPort). */
+export type WorkerControl =
+  | { readonly t: "attach"; readonly port: MessagePort | import("node:worker_threads").MessagePort }
+  | { readonly t: "drain" }
+  | { readonly t: "crash"; readonly how: "throw" | "exit" | "oom" };
+
+export type WorkerStatus = { readonly t: "ready" } | { readonly t: "drained" };
+
+export type WatchReply = StreamHead;

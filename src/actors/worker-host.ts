@@ -1,0 +1,116 @@
+import type { MessagePort } from "node:worker_threads";
+import { AppError, type ErrorKey, ERRORS } from "../errors/index.js";
+import type { StoredEvent, StreamHead } from "../log/event-log.js";
+import { resourceKey, type ResourceRef } from "../registry/ids.js";
+import type { ActorReply, ActorRequest } from "./protocol.js";
+import { workerFor } from "./route.js";
+import type { ActorHost, HistoryPage, PublishInput, PublishOutcome } from "./types.js";
+
+type Pending = { resolve(v: unknown): void; reject(e: unknown): void; worker: number; timer: NodeJS.Timeout };
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+export type EventsListener = (rkey: string, epoch: string, events: readonly StoredEvent[]) => void;
+
+/**
+ * A front's view of the actor workers: one MessagePort per worker, requests
+ * routed by a stable hash of the resource. While a worker is down its
+ * requests fail fast with 503 instead of hanging; when it comes back, the
+ * `onWorkerUp` listeners re-establish their watches.
+ */
+export class WorkerActorHost implements ActorHost {
+  private readonly ports: (MessagePort | undefined)[];
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private readonly upListeners: ((worker: number) => void)[] = [];
+
+  constructor(workers: number, private readonly onEvents: EventsListener, private readonly timeoutMs: number) {
+    this.ports = new Array<MessagePort | undefined>(workers).fill(undefined);
+  }
+
+  get workers(): number {
+    return this.ports.length;
+  }
+
+  workerOf(ref: ResourceRef): number {
+    return workerFor(resourceKey(ref), this.ports.length);
+  }
+
+  onWorkerUp(listener: (worker: number) => void): void {
+    this.upListeners.push(listener);
+  }
+
+  setPort(worker: number, port: MessagePort): void {
+    this.ports[worker] = port;
+    port.on("message", (msg: ActorReply) => this.receive(msg));
+    for (const l of this.upListeners) l(worker);
+  }
+
+  /** The worker died: everything in flight to it fails now with a retryable 503. */
+  workerDown(worker: number): void {
+    const port = this.ports[worker];
+    this.ports[worker] = undefined;
+    port?.removeAllListeners("message");
+    port?.close();
+    for (const [id, p] of this.pending) {
+      if (p.worker !== worker) continue;
+      this.pending.delete(id);
+      clearTimeout(p.timer);
+      p.reject(new AppError("ERR_NOT_READY", { message: "The actor worker restarted; retry", retryAfterS: 1 }));
+    }
+  }
+
+  private receive(msg: ActorReply): void {
+    if (msg.t === "events") {
+      this.onEvents(msg.rkey, msg.epoch, msg.events);
+      return;
+    }
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    this.pending.delete(msg.id);
+    clearTimeout(p.timer);
+    if (msg.ok) p.resolve(msg.value);
+    else {
+      const key = (msg.error.key in ERRORS ? msg.error.key : "ERR_INTERNAL") as ErrorKey;
+      p.reject(new AppError(key, { message: msg.error.message, details: msg.error.details, ...(msg.error.retryAfterS !== undefined ? { retryAfterS: msg.error.retryAfterS } : {}) }));
+    }
+  }
+
+  private request<T>(ref: ResourceRef, msg: DistributiveOmit<Exclude<ActorRequest, { t: "unwatch" }>, "id">): Promise<T> {
+    const worker = this.workerOf(ref);
+    const port = this.ports[worker];
+    if (!port) return Promise.reject(new AppError("ERR_NOT_READY", { message: "The actor worker is restarting; retry", retryAfterS: 1 }));
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new AppError("ERR_TIMEOUT", { retryAfterS: 1 }));
+      }, this.timeoutMs);
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, worker, timer });
+      port.postMessage({ ...msg, id } as ActorRequest);
+    });
+  }
+
+  publish(ref: ResourceRef, input: PublishInput): Promise<PublishOutcome> {
+    return this.request(ref, { t: "publish", ref, input });
+  }
+
+  history(ref: ResourceRef, after: number, limit: number): Promise<HistoryPage> {
+    return this.request(ref, { t: "history", ref, after, limit });
+  }
+
+  head(ref: ResourceRef): Promise<StreamHead> {
+    return this.request(ref, { t: "head", ref });
+  }
+
+  watch(ref: ResourceRef): Promise<StreamHead> {
+    return this.request(ref, { t: "watch", ref });
+  }
+
+  unwatch(ref: ResourceRef): void {
+    this.ports[this.workerOf(ref)]?.postMessage({ t: "unwatch", ref } satisfies ActorRequest);
+  }
+
+  async close(): Promise<void> {
+    for (let i = 0; i < this.ports.length; i++) this.workerDown(i);
+  }
+}

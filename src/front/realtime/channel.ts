@@ -1,0 +1,61 @@
+import type { StoredEvent } from "../../log/event-log.js";
+import type { ResourceRef } from "../../registry/ids.js";
+
+/** A local subscriber (one WS subscription or one SSE stream) as the hub sees it. */
+export interface Sink {
+  readonly closed: boolean;
+  /** Delivers one event to this subscriber alone (history and catch-up). */
+  deliver(channel: Channel, event: StoredEvent): void;
+  /** Joins the channel's live fan-out; called synchronously after catch-up ends. */
+  goLive(channel: Channel): void;
+  leave(channel: Channel): void;
+  /** The subscription cannot continue (e.g. history unreadable): tell the client so it resumes later. */
+  abort(channel: Channel, code: "not_ready"): void;
+}
+
+export interface CatchUp {
+  readonly sink: Sink;
+  lastDelivered: number;
+  readonly buffer: StoredEvent[];
+}
+
+/** Per-resource fan-out state in one front. */
+export class Channel {
+  readonly rkey: string;
+  readonly name: string;
+  /** uWS topic: the resource key, so tenants never share a topic. */
+  readonly topic: string;
+  epoch = "";
+  /** Highest seq this front has fanned out (or the head when the watch began). */
+  lastSeq = -1;
+  syncing = true;
+  readonly queue: StoredEvent[] = [];
+  readonly pending = new Set<CatchUp>();
+  readonly sse = new Set<Sink>();
+  wsLive = 0;
+  refs = 0;
+  ready: Promise<void> = Promise.resolve();
+  lingerTimer: NodeJS.Timeout | undefined;
+  private wsFrames = new Map<number, string>();
+
+  constructor(readonly ref: ResourceRef, rkey: string) {
+    this.rkey = rkey;
+    this.name = `${ref.kind}:${ref.id}`;
+    this.topic = rkey;
+  }
+
+  /** The WS event frame, encoded once per event however many sockets receive it. */
+  wsFrame(e: StoredEvent): string {
+    let f = this.wsFrames.get(e.seq);
+    if (f === undefined) {
+      f = `{"op":"event","channel":${JSON.stringify(this.name)},"seq":${e.seq},"data":${JSON.stringify(e.payload)},"ts":${e.ts}}`;
+      if (this.wsFrames.size > 64) this.wsFrames.clear();
+      this.wsFrames.set(e.seq, f);
+    }
+    return f;
+  }
+
+  sseFrame(e: StoredEvent): string {
+    return `id: ${e.seq}\nevent: ${this.ref.kind === "thread" ? "message" : "canvas"}\ndata: ${JSON.stringify(e.payload)}\n\n`;
+  }
+}
