@@ -8,7 +8,7 @@ export * from "./gate.js";
 export * from "./store.js";
 export { GateChain, GATE_DECISIONS_METRIC, type GateChainOptions, type Reservation } from "./chain.js";
 export type { DecisionRecord } from "./decision-log.js";
-export { GateChainService, type GateChainServiceOptions, type GateStatus, type BudgetStatus, type KpiStatus } from "./service.js";
+export { GateChainService, gateError, type GateChainServiceOptions, type GateStatus, type BudgetStatus, type KpiStatus } from "./service.js";
 export * from "./lease.js";
 export { MemoryGateConfigStore, SqliteGateConfigStore };
 

@@ -6,7 +6,7 @@ import { tenantIdSchema } from "../registry/ids.js";
 import { BudgetGate } from "./budget.js";
 import { GateChain } from "./chain.js";
 import type { DecisionRecord } from "./decision-log.js";
-import { allowsMissingConfig, type GateAction, type GateDecision } from "./gate.js";
+import { allowsMissingConfig, type GateAction, type GateDecision, type GateDeny } from "./gate.js";
 import { KillswitchGate } from "./killswitch.js";
 import { KpiGate, kpiInBounds } from "./kpi.js";
 import { LeaseGranter } from "./lease-granter.js";
@@ -49,6 +49,13 @@ export interface GateStatus {
   budget: BudgetStatus | null;
   kpis: KpiStatus[];
   lastDecisions: DecisionRecord[];
+}
+
+/** The error for a refusal — also for decisions a front's LeaseHolder made locally. */
+export function gateError(d: GateDeny): AppError {
+  const details = { gate: d.gate, reason: d.reason, ...(d.kpi ? { kpi: d.kpi } : {}) };
+  if (d.status === 429) return new AppError("ERR_RATE_LIMITED", { details, retryAfterS: d.retryAfterS ?? 1 });
+  return new AppError("ERR_GATE_BLOCKED", { details, ...(d.retryAfterS === undefined ? {} : { retryAfterS: d.retryAfterS }) });
 }
 
 /**
@@ -98,10 +105,7 @@ export class GateChainService {
   /** The hot path: decides in memory; throws ERR_GATE_BLOCKED (403) or ERR_RATE_LIMITED (429). */
   admit(input: { tenantId: string; action: GateAction; now?: number }): void {
     const d = this.decide(input);
-    if (d.allow) return;
-    const details = { gate: d.gate, reason: d.reason, ...(d.kpi ? { kpi: d.kpi } : {}) };
-    if (d.status === 429) throw new AppError("ERR_RATE_LIMITED", { details, retryAfterS: d.retryAfterS ?? 1 });
-    throw new AppError("ERR_GATE_BLOCKED", { details, ...(d.retryAfterS === undefined ? {} : { retryAfterS: d.retryAfterS }) });
+    if (!d.allow) throw gateError(d);
   }
 
   decide(input: { tenantId: string; action: GateAction; now?: number }): GateDecision {

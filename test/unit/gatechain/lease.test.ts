@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { MessageChannel } from "node:worker_threads";
 import type { GateDecision } from "../../../src/gatechain/gate.js";
 import { LeaseHolder, type LeaseRequest, type LeaseResponse, type LeaseRevoke } from "../../../src/gatechain/lease.js";
-import type { GateChainService } from "../../../src/gatechain/service.js";
+import { gateError, type GateChainService } from "../../../src/gatechain/service.js";
 import { expectAppError, expectAppErrorAsync, openService, T0, type Clock } from "./helpers.js";
 
 /** Deterministic PRNG so the interleavings are reproducible. */
@@ -144,6 +144,9 @@ describe("GateChain leases", () => {
     assert.equal(h.tryAdmit("t1", "message.post"), undefined);
     const d = await h.admit("t1", "message.post");
     assert.deepEqual(d, { allow: false, gate: "killswitch", reason: "killswitch_on", status: 403 });
+    const err = !d.allow ? gateError(d) : undefined;
+    assert.equal(err?.code, "gate_blocked");
+    assert.deepEqual(err?.details, { gate: "killswitch", reason: "killswitch_on" });
     // The refused request carried the revoked units back.
     assert.equal(svc.status("t1").budget?.used, 3);
     await svc.setKillswitch("t1", "message.post", false);
