@@ -9,6 +9,15 @@ import { Firestore } from "@google-cloud/firestore";
 // which collides between parallel runs and overflows above port 48535.
 
 export const EMULATOR_PROJECT = "demo-test";
+
+// Without this, google-auth probes for a GCE metadata server on a client's first call (1-5 s
+// here, then a MetadataLookupWarning); the emulator needs no credentials at all.
+process.env.METADATA_SERVER_DETECTION ??= "none";
+
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const c of running) c.kill("SIGKILL"); // never leave a 235 MB java behind a crashed test
+});
 const PKG = "google-cloud-cli-firestore-emulator";
 
 export function findEmulatorJar(): string | undefined {
@@ -82,6 +91,8 @@ export async function startFirestoreEmulator(opts: { port?: number; timeoutMs?: 
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     child = c;
+    running.add(c);
+    c.once("exit", () => running.delete(c));
     c.stdout?.on("data", (d: Buffer) => (output += d.toString()));
     c.stderr?.on("data", (d: Buffer) => (output += d.toString()));
     const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
@@ -109,6 +120,11 @@ export async function startFirestoreEmulator(opts: { port?: number; timeoutMs?: 
   };
 
   await launch();
+  // The first gRPC call after start pays for JIT and channel set-up (seconds on a busy 2-core
+  // machine); pay it here so no test's own timeout absorbs it.
+  const warm = new Firestore({ projectId: EMULATOR_PROJECT, host, ssl: false });
+  await warm.collection("warmup").limit(1).get();
+  await warm.terminate();
   return {
     port,
     host,
