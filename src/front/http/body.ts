@@ -4,7 +4,9 @@ import { AppError } from "../../errors/index.js";
 export type BodyResult =
   | { readonly kind: "none" }
   | { readonly kind: "ok"; readonly bytes: Buffer }
-  | { readonly kind: "too_large" };
+  | { readonly kind: "too_large" }
+  /** The client went away mid-body: the handler must not run on a partial request. */
+  | { readonly kind: "aborted" };
 
 const MAX_DEPTH = 64;
 

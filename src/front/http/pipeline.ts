@@ -80,6 +80,8 @@ export async function runPipeline(deps: PipelineDeps, req: HttpRequest, body: Pr
 
 async function readBody(route: Route, req: HttpRequest, body: BodyResult): Promise<unknown> {
   if (body.kind === "too_large") throw new AppError("ERR_PAYLOAD_TOO_LARGE");
+  // Nobody will read the answer, and running e.g. POST /chat/threads on `{}` would create a thread.
+  if (body.kind === "aborted") throw new AppError("ERR_INVALID_REQUEST", { message: "The client aborted the request body" });
   if (!route.body) return undefined;
   if (body.kind === "none" || body.bytes.length === 0) return {};
   if (!isJsonContentType(req.headers["content-type"])) throw new AppError("ERR_UNSUPPORTED_MEDIA_TYPE");

@@ -75,7 +75,7 @@ function readBody(res: UwsResponse, request: HttpRequest, max: number, state: { 
   const declared = Number(request.headers["content-length"] ?? "NaN");
   return new Promise((resolve) => {
     // A client that vanishes mid-body must not leave the pipeline waiting forever.
-    state.onAbort = () => resolve({ kind: "none" });
+    state.onAbort = () => resolve({ kind: "aborted" });
     // Refuse on the declared length before buffering a byte of it.
     let tooLarge = Number.isFinite(declared) && declared > max;
     const chunks: Buffer[] = [];
