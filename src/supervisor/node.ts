@@ -16,6 +16,8 @@ import { mountSse } from "../front/realtime/sse.js";
 import { mountWs } from "../front/realtime/ws-server.js";
 import { uWS, uwsDescription, uwsNative, type us_listen_socket } from "../front/uws.js";
 import { createMetrics } from "../observability/metrics.js";
+import { createGateConfigStore, GateChainService } from "../gatechain/index.js";
+import { gatechainRoutes } from "../front/http/routes/gatechain.js";
 import { SqliteRegistry } from "../registry/sqlite.js";
 import { Resources } from "../resources/resources.js";
 
@@ -55,7 +57,15 @@ export async function startNode(config: Config, log: Logger, opts: { jwtSecret?:
   });
   let draining = false;
   const isDraining = () => draining;
-  const admit: Admit = () => {};
+  const gates = await GateChainService.open({
+    config,
+    store: createGateConfigStore({ kind: "sqlite", dir: dataDir }),
+    registry: metrics.registry,
+    logger: log.child({ room: "gatechain" }),
+  });
+  // The front runs in this thread, so admission is a direct, synchronous call;
+  // fronts in other threads would hold leases (src/gatechain/lease-holder.ts).
+  const admit: Admit = (tenantId, action) => gates.admit({ tenantId, action });
 
   const router = new Router();
   router.addAll(opsRoutes(metrics.registry, {
@@ -77,6 +87,7 @@ export async function startNode(config: Config, log: Logger, opts: { jwtSecret?:
   }));
   router.addAll(chatRoutes(resources, config, admit));
   router.addAll(canvasRoutes(resources, config, admit));
+  router.addAll(gatechainRoutes(gates));
 
   const ws = mountWs(app, { config, resources, hub, admit, verify, metrics, isDraining }, log);
   const sse = mountSse(app, { config, verify, resources, hub, metrics, isDraining }, log);
@@ -106,6 +117,7 @@ export async function startNode(config: Config, log: Logger, opts: { jwtSecret?:
       const deadline = Date.now() + config.SHUTDOWN_GRACE_MS;
       while (http.inflight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       await pool.drain();
+      await gates.close();
       await actors.close();
       await registry.close();
       db.close();
