@@ -42,6 +42,8 @@ const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" };
  * are 404 without auth, but a mounted path always authenticates first.
  */
 export async function runPipeline(deps: PipelineDeps, req: HttpRequest, body: Promise<BodyResult>): Promise<Outcome> {
+  // One deadline for the whole request: a client trickling its body must not hold a slot until the socket idles out.
+  const deadlineAt = Date.now() + deps.timeoutMs;
   const match = deps.router.match(req.method, req.path);
   const routeLabel = match.kind === "found" ? match.route.pattern : match.kind === "method_not_mounted" ? match.pattern : "unmatched";
   let principal: Principal | undefined;
@@ -61,9 +63,9 @@ export async function runPipeline(deps: PipelineDeps, req: HttpRequest, body: Pr
       tenantId = actingTenant(principal as Principal, req.headers["x-tenant-id"]);
       if (access === "admin" && !isAdmin(principal as Principal)) throw new AppError("ERR_FORBIDDEN_ROLE");
     }
-    const parsed = await readBody(route, req, await body);
+    const parsed = await readBody(route, req, await withDeadline(body, deadlineAt - Date.now()));
     const ctx: RouteContext = { ...req, params: match.params, principal: principal as Principal, tenantId: tenantId ?? "", body: parsed };
-    const reply = await withDeadline(Promise.resolve(route.handle(ctx)), deps.timeoutMs);
+    const reply = await withDeadline(Promise.resolve(route.handle(ctx)), deadlineAt - Date.now());
     const outcome = toOutcome(reply, req.requestId, routeLabel);
     report(deps, req, routeLabel, principal, tenantId, outcome.status, null);
     return outcome;
