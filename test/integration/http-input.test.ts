@@ -213,3 +213,25 @@ describe("bad input never crashes the node", () => {
     assert.equal(list.status, 200);
   });
 });
+
+describe("per-request deadline", () => {
+  let s: TestServer;
+  before(async () => {
+    s = await startTestServer({ REQUEST_TIMEOUT_MS: "500" });
+  });
+  after(() => s.stop());
+
+  it("a client that declares more body than it sends gets 504 timeout at the deadline, not a hung slot", async () => {
+    const tenant = randomTenant();
+    const token = await s.token(tenant);
+    const started = Date.now();
+    const r = await rawRequest(s.port, [
+      `POST /chat/threads HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nX-Tenant-Id: ${tenant}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"title":"ha`,
+    ]);
+    assert.equal(r.status, 504, r.text.slice(0, 200));
+    assert.match(r.text, /"code":"timeout"/);
+    assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+    const list = (await (await s.api("/chat/threads", { token, tenant })).json()) as { items: unknown[] };
+    assert.equal(list.items.length, 0, "the timed-out request must not have run");
+  });
+});
