@@ -4,7 +4,7 @@ import { AppError, CLOSE, errorBody, toAppError } from "../../errors/index.js";
 import type { Metrics } from "../../observability/metrics.js";
 import { uWS, type TemplatedApp, type UwsWebSocket } from "../uws.js";
 import { authenticateStream, originAllowed } from "./stream-auth.js";
-import { WsSession, type SessionDeps, type WsUserData } from "./ws-session.js";
+import { maxFrameBytes, WsSession, type SessionDeps, type WsUserData } from "./ws-session.js";
 
 export interface WsServer {
   /** SPEC §5 drain: every client is closed with 1001. */
@@ -20,7 +20,9 @@ export function mountWs(app: TemplatedApp, deps: SessionDeps & { verify: TokenVe
 
   app.ws<WsUserData>("/ws", {
     compression: uWS.DISABLED,
-    maxPayloadLength: Math.max(config.MAX_EVENT_BYTES, config.MAX_MESSAGE_BYTES) + 16 * 1024,
+    // uWS drops a frame over its own limit without a close frame (the client sees 1006), so its
+    // cut-off sits well above ours and the session closes anything over ours with 1009 (SPEC §5).
+    maxPayloadLength: maxFrameBytes(config) * 4,
     idleTimeout: config.WS_IDLE_TIMEOUT_S,
     sendPingsAutomatically: true,
     // Sessions close a socket over `limit` with 4408 themselves; uWS's own cut-off sits above

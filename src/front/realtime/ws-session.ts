@@ -25,6 +25,9 @@ export interface SessionDeps {
   readonly admit: Admit;
 }
 
+/** The largest client frame: the largest payload a publish may carry plus room for the envelope. */
+export const maxFrameBytes = (config: Config): number => Math.max(config.MAX_EVENT_BYTES, config.MAX_MESSAGE_BYTES) + 16 * 1024;
+
 /** One subscription of one socket: the hub's Sink for it. */
 class WsSubscription implements Sink {
   live = false;
@@ -109,6 +112,7 @@ export class WsSession {
   }
 
   onMessage(message: ArrayBuffer, isBinary: boolean): void {
+    if (message.byteLength > maxFrameBytes(this.deps.config)) return this.close(CLOSE.TOO_LARGE);
     if (!this.admitFrame()) return;
     if (isBinary) return this.send(errorFrame("invalid_request", "Binary frames are not supported; send JSON text"));
     let parsed: unknown;
