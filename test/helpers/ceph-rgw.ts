@@ -5,6 +5,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { configFrom, type Config } from "../../src/config/index.js";
 
 // A private Ceph cluster per test file: one mon, one memstore OSD and one
 // radosgw on loopback, cephx on (with auth `none` radosgw never starts), all
@@ -220,4 +221,17 @@ osd data = ${o.dir}/osd
 rgw frontends = beast endpoint=127.0.0.1:${o.rgwPort}
 rgw data = ${o.dir}/rgw
 `;
+}
+
+/** The switchyard config that points RAW_STORAGE_BACKEND=s3 at this RGW. */
+export function s3ConfigFor(rgw: CephRgw, bucket: string): Config {
+  return configFrom({
+    RAW_STORAGE_BACKEND: "s3",
+    S3_BUCKET: bucket,
+    S3_ENDPOINT: rgw.endpoint,
+    S3_REGION: rgw.region,
+    S3_FORCE_PATH_STYLE: "true",
+    S3_ACCESS_KEY_ID: rgw.accessKeyId,
+    S3_SECRET_ACCESS_KEY: rgw.secretAccessKey,
+  });
 }
