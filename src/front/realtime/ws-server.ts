@@ -10,6 +10,8 @@ export interface WsServer {
   /** SPEC §5 drain: every client is closed with 1001. */
   closeAll(): void;
   readonly connections: number;
+  /** Live fan-out to a topic (uWS pub/sub) followed, once per event-loop turn, by a backpressure sweep. */
+  publish(topic: string, frame: string): void;
 }
 
 /** Mounts `/ws`: authentication at the upgrade, then one WsSession per socket. */
@@ -25,10 +27,11 @@ export function mountWs(app: TemplatedApp, deps: SessionDeps & { verify: TokenVe
     maxPayloadLength: maxFrameBytes(config) * 4,
     idleTimeout: config.WS_IDLE_TIMEOUT_S,
     sendPingsAutomatically: true,
-    // Sessions close a socket over `limit` with 4408 themselves; uWS's own cut-off sits above
-    // it as a last resort, and closes rather than skipping frames, so nothing is dropped silently.
-    maxBackpressure: limit * 2,
-    closeOnBackpressureLimit: 1,
+    // No uWS cut-off: past its maxBackpressure uWS skips frames (a silent gap) and drops the close
+    // frame too, so the client saw 1006 instead of 4408. Sessions close a socket over `limit` with
+    // 4408 themselves (on every direct send, and after each fan-out via `publish`); the close frame
+    // then queues behind the buffered events, which the client still receives in full.
+    maxBackpressure: 0,
     upgrade(res, req, context) {
       let aborted = false;
       res.onAborted(() => {
@@ -79,17 +82,28 @@ export function mountWs(app: TemplatedApp, deps: SessionDeps & { verify: TokenVe
     },
   });
 
-  // Live fan-out goes through uWS publish, which never returns per-socket
-  // results; a periodic sweep closes sockets whose buffer passed the limit.
-  const sweep = setInterval(() => {
+  // Live fan-out goes through uWS publish, which never returns per-socket results: a sweep after
+  // each burst of publishes (and a periodic one) closes sockets whose buffer passed the limit.
+  const checkAll = () => {
     for (const ws of sockets) ws.getUserData().session?.checkBackpressure();
-  }, 100);
+  };
+  const sweep = setInterval(checkAll, 100);
   sweep.unref();
+  let sweepQueued = false;
 
   log.debug({ maxBackpressure: limit }, "websocket front mounted");
   return {
     get connections() {
       return sockets.size;
+    },
+    publish(topic, frame) {
+      app.publish(topic, frame);
+      if (sweepQueued) return;
+      sweepQueued = true;
+      setImmediate(() => {
+        sweepQueued = false;
+        checkAll();
+      });
     },
     closeAll() {
       clearInterval(sweep);
