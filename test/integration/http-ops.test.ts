@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { randomTenant, spawnServer, startTestServer, type ChildServer, type TestServer } from "../helpers/server.js";
+
+// SPEC §4 operations and §2 request context: health, readiness, metrics,
+// request ids, and tokens kept out of every log line.
+
+describe("operations routes", () => {
+  let s: TestServer;
+  before(async () => {
+    s = await startTestServer();
+  });
+  after(() => s.stop());
+
+  it("/healthz is 200 {status: ok} without a token", async () => {
+    const res = await fetch(`${s.url}/healthz`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type") ?? "", /^application\/json/);
+    assert.deepEqual(await res.json(), { status: "ok" });
+  });
+
+  it("/readyz names every check, including whether the uWS native binary loaded", async () => {
+    const res = await fetch(`${s.url}/readyz`);
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { status: string; checks: Record<string, unknown> };
+    assert.equal(body.status, "ready");
+    assert.equal(typeof body.checks, "object");
+    assert.match(String(body.checks.uws), /^(native|js-fallback)/);
+    // This machine's Node has a matching binary: a fallback here is a regression.
+    assert.match(String(body.checks.uws), /^native/);
+    assert.match(String(body.checks.store), /sqlite/);
+  });
+
+  it("/metrics is Prometheus text with requests by route and status, latency and event-loop lag", async () => {
+    const tenant = randomTenant();
+    const token = await s.token(tenant);
+    await s.api("/chat/threads", { token, tenant });
+    await s.api("/chat/threads/th_missing00000000", { token, tenant });
+    await s.api("/chat/threads");
+    const res = await fetch(`${s.url}/metrics`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type") ?? "", /^text\/plain/);
+    const text = await res.text();
+    const has = (re: RegExp, what: string) => assert.match(text, re, what);
+    has(/^switchyard_http_requests_total\{[^}]*route="\/chat\/threads"[^}]*status="200"[^}]*\} \d+/m, "GET /chat/threads 200");
+    has(/^switchyard_http_requests_total\{[^}]*route="\/chat\/threads\/:threadId"[^}]*status="404"[^}]*\} \d+/m, "route label is the pattern, not the id");
+    has(/^switchyard_http_requests_total\{[^}]*status="401"[^}]*\} \d+/m, "401 counted");
+    assert.doesNotMatch(text, /th_missing00000000/, "ids never become labels");
+    has(/^switchyard_http_request_duration_seconds_bucket\{/m, "latency histogram");
+    has(/^nodejs_eventloop_lag_seconds \d/m, "event-loop lag");
+    has(/^# TYPE switchyard_open_connections gauge/m, "open connections gauge");
+  });
+
+  it("X-Request-Id is echoed in the header and the error body, and generated when absent", async () => {
+    const given = await fetch(`${s.url}/chat/threads`, { headers: { "x-request-id": "my-req-42" } });
+    assert.equal(given.status, 401);
+    assert.equal(given.headers.get("x-request-id"), "my-req-42");
+    assert.equal(((await given.json()) as { error: { requestId: string } }).error.requestId, "my-req-42");
+    const generated = await fetch(`${s.url}/nope`);
+    const id = generated.headers.get("x-request-id") ?? "";
+    assert.ok(id.length >= 8, "generated");
+    assert.equal(((await generated.json()) as { error: { requestId: string } }).error.requestId, id);
+    const ok = await fetch(`${s.url}/healthz`, { headers: { "x-request-id": "health-1" } });
+    assert.equal(ok.headers.get("x-request-id"), "health-1");
+    // A hostile id (header injection, huge) is replaced, not echoed.
+    const bad = await fetch(`${s.url}/healthz`, { headers: { "x-request-id": "a".repeat(300) } });
+    assert.notEqual(bad.headers.get("x-request-id"), "a".repeat(300));
+  });
+
+  it("an unknown method on a mounted path authenticates first (401), then 404", async () => {
+    const anon = await fetch(`${s.url}/chat/threads`, { method: "DELETE" });
+    assert.equal(anon.status, 401);
+    const tenant = randomTenant();
+    const authed = await fetch(`${s.url}/chat/threads`, { method: "DELETE", headers: { authorization: `Bearer ${await s.token(tenant)}`, "x-tenant-id": tenant } });
+    assert.equal(authed.status, 404);
+  });
+});
+
+describe("tokens never reach the logs", () => {
+  let child: ChildServer;
+  before(async () => {
+    child = await spawnServer({ LOG_LEVEL: "debug" });
+  });
+  after(() => child.kill("SIGKILL"));
+
+  it("with LOG_LEVEL=debug, neither query tokens nor bearer tokens appear in any line", async () => {
+    const tenant = randomTenant();
+    const jwt = await child.token(tenant);
+    const ids: string[] = [];
+    const call = async (path: string, headers: Record<string, string> = {}) => {
+      const id = `log-${ids.length}-${Date.now()}`;
+      ids.push(id);
+      const res = await fetch(`${child.url}${path}`, { headers: { "x-request-id": id, ...headers } });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    assert.equal(await call(`/chat/threads?access_token=SECRETTOKEN`, { authorization: `Bearer ${jwt}`, "x-tenant-id": tenant }), 200);
+    assert.equal(await call(`/chat/threads?limit=5&access_token=${jwt}&x=1`, { "x-tenant-id": tenant }), 401);
+    assert.equal(await call(`/chat/threads?ACCESS_TOKEN=SECRETUPPER&token=SECRETPLAIN`, { authorization: "Bearer SECRETBEARER" }), 401);
+    assert.equal(await call(`/no/such/route?access_token=SECRETUNKNOWN`), 404);
+    assert.equal(await call(`/healthz?access_token=SECRETHEALTH`), 200);
+    // Wait (bounded) until every request has been logged, so the assertion below sees them.
+    const deadline = Date.now() + 5000;
+    while (!ids.every((id) => child.output.some((l) => l.includes(id)))) {
+      assert.ok(Date.now() < deadline, `not all requests were logged:\n${child.output.slice(-10).join("\n")}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const all = child.output.join("\n");
+    for (const secret of [jwt, jwt.split(".")[2] as string, "SECRETTOKEN", "SECRETUPPER", "SECRETPLAIN", "SECRETBEARER", "SECRETUNKNOWN", "SECRETHEALTH"]) {
+      assert.ok(!all.includes(secret), `log output contains ${secret.slice(0, 16)}…`);
+    }
+    assert.match(all, /REDACTED/, "the url was logged, redacted");
+  });
+});
