@@ -104,14 +104,19 @@ export class S3Storage implements RawStorage {
 
   async presignUpload(asset: RawAsset, ttlS: number): Promise<PresignedUpload> {
     const signedAt = this.now();
-    // Content-Type is signed: the client must PUT with the type it registered.
+    // Content-Type is signed (the presigner would otherwise drop it silently):
+    // the client must PUT with the type it registered, so the object is served with it.
     const cmd = new PutObjectCommand({
       Bucket: this.bucket,
       Key: contentKey(asset.tenantId, asset.assetId, asset.filename),
       ContentType: asset.contentType,
     });
     try {
-      const url = await getSignedUrl(this.client, cmd, { expiresIn: ttlS, signingDate: new Date(signedAt) });
+      const url = await getSignedUrl(this.client, cmd, {
+        expiresIn: ttlS,
+        signingDate: new Date(signedAt),
+        signableHeaders: new Set(["content-type"]),
+      });
       return { method: "PUT", url, expiresAt: new Date(signedAt + ttlS * 1000).toISOString() };
     } catch (e) {
       throw translateS3Error(e, "presignUpload");
