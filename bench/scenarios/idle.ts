@@ -1,0 +1,71 @@
+// idle: many connected, silent WS connections — server memory per connection
+// (RSS growth over a settled baseline) and the connect rate.
+import { CONNS_PER_AGENT, type AgentPool } from "../lib/agents.js";
+import { nofileLimit, rssKB, sleep } from "../lib/system.js";
+import type { RunningTarget, Target } from "../targets/target.js";
+import { CpuWindow, pick, round, type Measured, type Scenario, type ScenarioEnv } from "./scenario.js";
+
+/** fds a server needs besides its client sockets (listeners, pipes, libuv, worker plumbing) */
+const FD_HEADROOM = 300;
+
+const sizes = (env: ScenarioEnv) => {
+  const wanted = pick(env, 20_000, 50);
+  const limit = nofileLimit();
+  // The server holds one fd per connection; past RLIMIT_NOFILE it would fail accepts and
+  // the figure would measure that, so the count is capped and the report says so.
+  const connections = limit === null ? wanted : Math.min(wanted, limit - FD_HEADROOM);
+  return { wanted, connections, nofile: limit ?? "unknown" };
+};
+
+/** RSS once it stops moving: three reads within 1 % of each other, at most 5 s. */
+async function settledRss(pid: number): Promise<number> {
+  const deadline = Date.now() + 5_000;
+  let prev = rssKB(pid);
+  let stable = 0;
+  while (Date.now() < deadline && stable < 3) {
+    await sleep(200);
+    const cur = rssKB(pid);
+    stable = Math.abs(cur - prev) <= prev * 0.01 ? stable + 1 : 0;
+    prev = cur;
+  }
+  return prev;
+}
+
+export const idle: Scenario = {
+  name: "idle",
+  description: "many idle WS connections: server RSS per connection and connect rate",
+  needs: ["ws"],
+  metrics: [
+    { key: "kbPerConn", label: "server RSS per connection", unit: "KB", better: "lower" },
+    { key: "connectPerSec", label: "connect rate", unit: "/s", better: "higher" },
+    { key: "cpuUsPerConnect", label: "server CPU per connect", unit: "µs", better: "lower" },
+    { key: "baselineRssMB", label: "server RSS before", unit: "MB", better: "lower" },
+    { key: "rssMB", label: "server RSS with all connected", unit: "MB", better: "lower" },
+    { key: "failed", label: "failed connects", unit: "conns", better: "zero" },
+  ],
+  params: (env) => sizes(env),
+  agents: (env) => Math.max(env.plan.clientCores.length, Math.ceil(sizes(env).connections / CONNS_PER_AGENT)),
+
+  async run(t: RunningTarget, _target: Target, env: ScenarioEnv, pool: AgentPool): Promise<Measured> {
+    const s = sizes(env);
+    const before = await settledRss(t.pid);
+    const cpu = new CpuWindow(t.pid);
+    const open = await pool.openSpread("idle", t.sub("ws", "thread"), Array.from({ length: s.connections }, () => []), 20_000);
+    const c = cpu.end();
+    env.log(`  ${open.opened} connections in ${Math.round(open.elapsedMs)} ms`);
+    if (open.opened === 0) throw new Error(`no connection opened: ${open.errorSamples.join("; ")}`);
+    const after = await settledRss(t.pid);
+    const notes: string[] = [];
+    if (s.connections < s.wanted) notes.push(`capped at ${s.connections} connections by RLIMIT_NOFILE ${s.nofile} (wanted ${s.wanted})`);
+    if (open.failed > 0) notes.push(`${open.failed} connects failed: ${open.errorSamples.join("; ")}`);
+    const perSec = open.opened / Math.max(0.001, open.elapsedMs / 1000);
+    return {
+      metrics: {
+        kbPerConn: round((after - before) / open.opened, 2), connectPerSec: round(perSec, 0),
+        cpuUsPerConnect: round(c.cpuUs / open.opened, 1), baselineRssMB: round(before / 1024), rssMB: round(after / 1024), failed: open.failed,
+      },
+      throughput: perSec,
+      notes,
+    };
+  },
+};

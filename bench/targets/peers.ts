@@ -1,0 +1,57 @@
+// The peer targets: minimal reference servers in bench/peers, each started as
+// its own pinned process and speaking the bench's common message shape.
+import { fileURLToPath } from "node:url";
+import { randomBytes } from "node:crypto";
+import type { PubSpec, SubSpec } from "../lib/protocol.js";
+import { stopChild, type CorePlan } from "../lib/system.js";
+import { spawnServer, type Capability, type ChannelKind, type RunningTarget, type Target } from "./target.js";
+
+type PeerProto = "json-ws" | "socketio" | "sse";
+
+function peerTarget(name: string, label: string, script: string, proto: PeerProto): Target {
+  const caps: ReadonlySet<Capability> = new Set<Capability>([proto === "sse" ? "sse" : "ws"]);
+  return {
+    name,
+    label,
+    caps,
+    unavailable: () => null,
+    async start(plan: CorePlan): Promise<RunningTarget> {
+      const s = spawnServer([fileURLToPath(new URL(`../peers/${script}`, import.meta.url))], plan, {});
+      let port: number;
+      try {
+        port = Number((await s.waitLine(/^LISTENING (\d+)$/, 15_000))[1]);
+      } catch (err) {
+        await stopChild(s.child, 1_000);
+        throw err;
+      }
+      const http = `http://127.0.0.1:${port}`;
+      const run = randomBytes(4).toString("hex");
+      const wrongVia = (via: string): Error => new Error(`${name} does not serve ${via}`);
+      return {
+        pid: s.child.pid ?? -1,
+        port,
+        sub(via): SubSpec {
+          if (via === "sse" && proto === "sse") return { proto: "sse", url: `${http}/sse/{channel}` };
+          if (via === "ws" && proto === "json-ws") return { proto, url: `ws://127.0.0.1:${port}/ws` };
+          if (via === "ws" && proto === "socketio") return { proto, url: http };
+          throw wrongVia(via);
+        },
+        pub(via): PubSpec {
+          // Peers answer publishes without a durable append: acks only where HTTP has a response anyway.
+          if (via === "http" && proto === "sse") return { via: "http", url: `${http}/publish/{channel}`, data: "plain", headers: {}, acks: true };
+          if (via === "ws" && proto === "json-ws") return { via: proto, url: `ws://127.0.0.1:${port}/ws`, data: "plain", headers: {}, acks: false };
+          if (via === "ws" && proto === "socketio") return { via: proto, url: http, data: "plain", headers: {}, acks: false };
+          throw wrongVia(via);
+        },
+        channels: (kind: ChannelKind, n: number) => Promise.resolve(Array.from({ length: n }, (_, i) => `${kind}:b${run}-${i}`)),
+        stop: () => stopChild(s.child, 2_000),
+      };
+    },
+  };
+}
+
+export const uwsPeer = peerTarget("uws", "uWS native pub/sub", "uws-pubsub.js", "json-ws");
+export const wsPeer = peerTarget("ws", "ws + topic map", "ws-topics.js", "json-ws");
+export const socketioPeer = peerTarget("socketio", "Socket.IO rooms", "socketio-rooms.js", "socketio");
+export const uwsSsePeer = peerTarget("uws-sse", "uWS SSE streaming", "uws-sse.js", "sse");
+export const httpSsePeer = peerTarget("http-sse", "node:http SSE", "http-sse.js", "sse");

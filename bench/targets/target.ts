@@ -1,0 +1,83 @@
+// The target interface: one system under test, started and stopped by the
+// bench, described to the load agents as plain specs. A target that cannot
+// run here (not built yet, say) reports why and is skipped, never fatal.
+import type { ChildProcess } from "node:child_process";
+import type { PubSpec, SubSpec } from "../lib/protocol.js";
+import { spawnNode, type CorePlan } from "../lib/system.js";
+
+/** ws / sse: can carry that scenario; durable: acks after a durable append; gates: per-tenant admission (GateChain). */
+export type Capability = "ws" | "sse" | "durable" | "gates";
+export type ChannelKind = "thread" | "canvas";
+
+/** Tenants the bench acts as; switchyard tokens are members of all of them. */
+export const BENCH_TENANTS = ["bench", "quiet1", "quiet2", "quiet3", "noisy"] as const;
+export type BenchTenant = (typeof BENCH_TENANTS)[number];
+
+export interface Target {
+  readonly name: string;
+  readonly label: string;
+  readonly caps: ReadonlySet<Capability>;
+  /** null when the target can run here, otherwise the reason it cannot */
+  unavailable(): string | null;
+  start(plan: CorePlan): Promise<RunningTarget>;
+}
+
+export interface RunningTarget {
+  readonly pid: number;
+  readonly port: number;
+  sub(via: "ws" | "sse", kind: ChannelKind, tenant?: BenchTenant): SubSpec;
+  pub(via: "ws" | "http", kind: ChannelKind, tenant?: BenchTenant): PubSpec;
+  /** `n` channels ready to subscribe to (created server-side where the system needs that) */
+  channels(kind: ChannelKind, n: number, tenant?: BenchTenant): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+export interface Spawned {
+  child: ChildProcess;
+  /** last lines of the child's stdout+stderr, for error messages */
+  tail(): string;
+  /** resolves once the process exited and its output was read (bounded by `ms`) */
+  settled(ms: number): Promise<void>;
+  /** resolves with the first stdout line matching `re`, rejects on exit or timeout */
+  waitLine(re: RegExp, timeoutMs: number): Promise<RegExpExecArray>;
+}
+
+/** Spawns a pinned node process and keeps a short tail of its output. */
+export function spawnServer(args: string[], plan: CorePlan, opts: { cwd?: string; env?: NodeJS.ProcessEnv }): Spawned {
+  const child = spawnNode(args, plan.serverCores, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+  const lines: string[] = [];
+  const watchers: Array<(line: string) => void> = [];
+  const onChunk = (c: Buffer): void => {
+    for (const line of c.toString("utf8").split("\n")) {
+      if (!line) continue;
+      lines.push(line.slice(0, 500));
+      if (lines.length > 20) lines.shift();
+      for (const w of watchers) w(line);
+    }
+  };
+  child.stdout?.on("data", onChunk);
+  child.stderr?.on("data", onChunk);
+  const tail = (): string => lines.join("\n");
+  // 'close' (not 'exit') comes after the pipes are drained, so the tail holds the last words.
+  const closed = new Promise<void>((r) => child.once("close", () => r()));
+  return {
+    child,
+    tail,
+    settled: (ms) => Promise.race([closed, new Promise<void>((r) => setTimeout(r, ms))]),
+    waitLine: (re, timeoutMs) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no "${re.source}" within ${timeoutMs} ms; output:\n${tail()}`)), timeoutMs);
+        child.once("close", (code, sig) => {
+          clearTimeout(timer);
+          reject(new Error(`exited (${code ?? sig}) before ready; output:\n${tail()}`));
+        });
+        watchers.push((line) => {
+          const m = re.exec(line);
+          if (m) {
+            clearTimeout(timer);
+            resolve(m);
+          }
+        });
+      }),
+  };
+}
