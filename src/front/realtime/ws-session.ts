@@ -66,6 +66,8 @@ export class WsSession {
   private readonly subs = new Map<string, WsSubscription>();
   private windowStart = Date.now();
   private windowCount = 0;
+  /** Subscribes of new channels still being authorised (see subscribe). */
+  private reserved = 0;
   private readonly expiryTimer: NodeJS.Timeout;
 
   constructor(readonly ws: UwsWebSocket<WsUserData>, private readonly deps: SessionDeps, private readonly user: WsUserData) {
@@ -174,19 +176,30 @@ export class WsSession {
 
   private async subscribe(f: Extract<ClientFrame, { op: "subscribe" }>): Promise<void> {
     const c = this.resolveChannel(f.channel);
-    const existing = this.subs.get(f.channel);
-    if (!existing && this.subs.size >= this.deps.config.MAX_SUBSCRIPTIONS_PER_CONNECTION) {
-      throw new AppError("ERR_LIMIT_EXCEEDED", { message: `At most ${this.deps.config.MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection` });
+    const max = this.deps.config.MAX_SUBSCRIPTIONS_PER_CONNECTION;
+    const isNew = !this.subs.has(f.channel);
+    // Subscribes still being authorised hold a slot, so a burst past the limit is refused before it
+    // registers canvases it will never hold.
+    if (isNew && this.subs.size + this.reserved >= max) {
+      throw new AppError("ERR_LIMIT_EXCEEDED", { message: `At most ${max} subscriptions per connection` });
     }
-    // A resume is authorised exactly like a first subscribe.
-    const ref = await this.deps.resources.authorize(this.user.tenantId, c.kind, c.id, this.user.principal.sub);
+    if (isNew) this.reserved++;
+    let ref: ResourceRef;
+    try {
+      // A resume is authorised exactly like a first subscribe.
+      ref = await this.deps.resources.authorize(this.user.tenantId, c.kind, c.id, this.user.principal.sub);
+    } finally {
+      if (isNew) this.reserved--;
+    }
     if (this.closed) return;
+    // Read again after the await: a concurrent subscribe to the same channel may have landed meanwhile.
+    const existing = this.subs.get(f.channel);
     if (existing) {
       // Subscribing again to a held channel is not a new subscription: drop the old one and resume from `since`.
       this.subs.delete(f.channel);
       this.deps.hub.unsubscribe(existing.ref, existing);
     }
-    if (this.subs.size >= this.deps.config.MAX_SUBSCRIPTIONS_PER_CONNECTION) throw new AppError("ERR_LIMIT_EXCEEDED");
+    if (this.subs.size >= max) throw new AppError("ERR_LIMIT_EXCEEDED", { message: `At most ${max} subscriptions per connection` });
     const sub = new WsSubscription(this, ref);
     this.subs.set(f.channel, sub);
     try {
