@@ -304,6 +304,13 @@ describe("hostile frames", () => {
     assert.equal(c.closeCode, undefined);
     await other.check("during 256 subscriptions");
 
+    // A refused subscribe registered nothing: the canvas is still unknown to this tenant.
+    for (const f of refused.slice(0, 5)) {
+      const res = await s.api(`/canvas/c-${String(f.ref).slice(1)}/events`, { token, tenant });
+      assert.equal(res.status, 404, `refused subscribe ${String(f.ref)} registered its canvas`);
+    }
+    assert.equal((await s.api(`/canvas/${String(ok[0]?.channel).slice(7)}/events`, { token, tenant })).status, 200);
+
     const held = ok[0]?.channel as string;
     const notHeld = refused[0]?.ref === undefined ? "" : `canvas:c-${String(refused[0].ref).slice(1)}`;
     // Subscribing again to a held channel is not a new subscription.
