@@ -7,6 +7,8 @@ export interface FirestoreFlagStoreOptions extends FlagStoreOptions {
   /** Namespaces the collections, so tests (and deployments) sharing a project stay apart. */
   readonly prefix?: string;
   readonly opTimeoutMs?: number;
+  /** Health answers fast: /readyz must not wait out the SDK's retries. */
+  readonly healthTimeoutMs?: number;
 }
 
 // Layout: <prefix>flags_global/k_<key> and <prefix>flags_tenants/t_<tenant>/flags/k_<key>.
@@ -16,12 +18,14 @@ export class FirestoreFlagStore extends RecordFlagStore {
   readonly backend = "firestore" as const;
   private readonly prefix: string;
   private readonly opTimeoutMs: number;
+  private readonly healthTimeoutMs: number;
 
   constructor(private readonly db: Firestore, opts: FirestoreFlagStoreOptions = {}) {
     super(opts);
     this.prefix = opts.prefix ?? "";
     if (!/^[A-Za-z0-9_-]*$/.test(this.prefix)) throw new Error(`FirestoreFlagStore: bad prefix ${this.prefix}`);
     this.opTimeoutMs = opts.opTimeoutMs ?? 5000;
+    this.healthTimeoutMs = opts.healthTimeoutMs ?? 2000;
   }
 
   private coll(owner: string | null): CollectionReference<DocumentData> {
@@ -30,8 +34,8 @@ export class FirestoreFlagStore extends RecordFlagStore {
       : this.db.collection(`${this.prefix}flags_tenants`).doc(`t_${owner}`).collection("flags");
   }
 
-  private run<T>(what: string, op: () => Promise<T>): Promise<T> {
-    return withTimeout(op(), this.opTimeoutMs, `firestore ${what}`).catch((e: unknown) => {
+  private run<T>(what: string, op: () => Promise<T>, ms = this.opTimeoutMs): Promise<T> {
+    return withTimeout(op(), ms, `firestore ${what}`).catch((e: unknown) => {
       throw unavailable("firestore", e);
     });
   }
@@ -81,7 +85,7 @@ export class FirestoreFlagStore extends RecordFlagStore {
 
   async health(): Promise<AdapterHealth> {
     try {
-      await this.run("health", () => this.coll(null).limit(1).get());
+      await this.run("health", () => this.coll(null).limit(1).get(), this.healthTimeoutMs);
       return { ok: true, backend: "firestore" };
     } catch (e) {
       return { ok: false, backend: "firestore", detail: e instanceof Error ? e.message : String(e) };
