@@ -15,7 +15,7 @@ export * from "./datasets.js";
 export type { DatasetBackend } from "./backend.js";
 export { MemoryDatasetSink } from "./memory.js";
 export { FirestoreDatasetSink } from "./firestore.js";
-export { BigQueryDatasetSink, type BigQueryLike, type BigQueryTableLike } from "./bigquery.js";
+export { BigQueryDatasetSink, type BigQueryLike, type BigQueryTableLike, type BigQueryRawRow, type BigQueryEventRow } from "./bigquery.js";
 export { DatasetSpool, SPOOL_FILE } from "./spool.js";
 export { DatasetsService, type DatasetsContext, type AuditEntry, AUDIT_DATASET } from "./service.js";
 
