@@ -1,6 +1,6 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -49,13 +49,33 @@ process.once("exit", () => {
 });
 
 export async function startCephRgw(): Promise<CephRgw> {
-  const dir = mkdtempSync(join(tmpdir(), "sy-ceph-"));
-  try {
-    return await bootstrap(dir);
-  } catch (e) {
-    rmSync(dir, { recursive: true, force: true });
-    throw e;
+  // One retry with fresh ports: another cluster on the machine may take a port
+  // of our window between the check and the bind.
+  for (let attempt = 1; ; attempt++) {
+    const dir = mkdtempSync(join(tmpdir(), "sy-ceph-"));
+    try {
+      return await bootstrap(dir);
+    } catch (e) {
+      const detail = `${e instanceof Error ? e.message : String(e)}\n${logTails(dir)}`;
+      rmSync(dir, { recursive: true, force: true });
+      if (attempt >= 2) throw new Error(`Ceph RGW did not start: ${detail}`, { cause: e });
+      process.stderr.write(`ceph-rgw: start failed, retrying once: ${detail}\n`);
+    }
   }
+}
+
+/** The last lines of each daemon log, for a start-up failure message. */
+function logTails(dir: string): string {
+  const out: string[] = [];
+  for (const name of ["mon.a", "osd.0", "client.rgw.a"]) {
+    try {
+      const lines = readFileSync(join(dir, `${name}.log`), "utf8").trimEnd().split("\n");
+      out.push(`--- ${name}.log`, ...lines.slice(-5));
+    } catch {
+      // that daemon never got far enough to log
+    }
+  }
+  return out.join("\n");
 }
 
 async function bootstrap(dir: string): Promise<CephRgw> {

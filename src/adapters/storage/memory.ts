@@ -23,6 +23,7 @@ export class MemoryStorage implements RawStorage {
   }
 
   async createMetadata(asset: RawAsset): Promise<void> {
+    if (!validIds(asset.tenantId, asset.assetId)) throw new AppError("ERR_INVALID_REQUEST", { message: "invalid tenant or asset id" });
     let assets = this.tenants.get(asset.tenantId);
     if (!assets) this.tenants.set(asset.tenantId, (assets = new Map()));
     if (assets.has(asset.assetId)) throw new AppError("ERR_CONFLICT", { message: "The raw asset already exists" });
