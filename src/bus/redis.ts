@@ -53,17 +53,26 @@ export class RedisBus implements Bus {
   }
 
   static async connect(url: string, opts: RedisBusOptions): Promise<RedisBus> {
-    const common = { lazyConnect: true, retryStrategy: () => 250, connectTimeout: 5_000 };
+    // Retry forever once up; but a first connect that fails must fail start-up, not retry in the background.
+    let up = false;
+    const common = { lazyConnect: true, retryStrategy: () => (up ? 250 : null), connectTimeout: 5_000, disconnectTimeout: 200 };
     // No offline queue for commands: a publish while Redis is down fails now instead of arriving late.
     const pub = new Redis(url, { ...common, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
     const sub = new Redis(url, { ...common, autoResubscribe: true });
+    let lastError: unknown;
+    const onError = (e: unknown): void => {
+      lastError = e; // reconnects report through status(); this keeps ioredis from logging "unhandled error"
+    };
+    pub.on("error", onError);
+    sub.on("error", onError);
     try {
       await Promise.all([pub.connect(), sub.connect()]);
     } catch (e) {
       pub.disconnect();
       sub.disconnect();
-      throw new BusUnavailableError(`cannot connect to Redis at ${url.replace(/\/\/[^@]*@/, "//***@")}`, e);
+      throw new BusUnavailableError(`cannot connect to Redis at ${url.replace(/\/\/[^@]*@/, "//***@")}`, lastError ?? e);
     }
+    up = true;
     const bus = new RedisBus(pub, sub, opts);
     await bus.flush();
     return bus;
