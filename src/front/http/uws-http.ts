@@ -4,6 +4,7 @@ import { redactUrl } from "../../observability/logger.js";
 import type { Metrics } from "../../observability/metrics.js";
 import type { TemplatedApp, UwsRequest, UwsResponse } from "../uws.js";
 import type { BodyResult } from "./body.js";
+import { preflight } from "./cors.js";
 import { runPipeline, type Outcome, type PipelineDeps } from "./pipeline.js";
 import type { HttpRequest } from "./types.js";
 
@@ -37,8 +38,9 @@ export function mountHttp(app: TemplatedApp, deps: HttpFrontDeps, log: Logger): 
       state.onAbort();
     });
     const request = copyRequest(req, log);
+    const cors = preflight(request, deps.corsOrigins);
     const body = readBody(res, request, deps.maxBodyBytes, state);
-    void runPipeline(deps, request, body).finally(() => inflight--).then(
+    void (cors ? Promise.resolve(cors) : runPipeline(deps, request, body)).finally(() => inflight--).then(
       (outcome) => {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         deps.metrics.httpRequests.inc({ route: outcome.routeLabel, method: request.method, status: outcome.status });
