@@ -112,3 +112,45 @@ describe("tokens never reach the logs", () => {
     assert.match(all, /REDACTED/, "the url was logged, redacted");
   });
 });
+
+describe("CORS (exact origins from CORS_ORIGINS)", () => {
+  let s: TestServer;
+  const allowed = "https://app.example";
+  before(async () => {
+    s = await startTestServer({ CORS_ORIGINS: `${allowed},http://localhost:3000` });
+  });
+  after(() => s.stop());
+
+  const preflight = (origin: string) =>
+    fetch(`${s.url}/chat/threads`, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type, x-tenant-id" } });
+
+  it("a preflight from an allowed origin is 204 with the allow headers, before any auth", async () => {
+    const res = await preflight(allowed);
+    assert.equal(res.status, 204);
+    assert.equal(res.headers.get("access-control-allow-origin"), allowed);
+    assert.match(res.headers.get("access-control-allow-headers") ?? "", /authorization/);
+    assert.match(res.headers.get("access-control-allow-headers") ?? "", /x-tenant-id/);
+    assert.match(res.headers.get("access-control-allow-methods") ?? "", /POST/);
+    assert.match(res.headers.get("vary") ?? "", /Origin/);
+  });
+
+  it("other origins (substring, other scheme, other port) get no allow-origin", async () => {
+    for (const origin of ["https://app.example.evil.com", "http://app.example", "https://evil.example", "http://localhost:3001", "null"]) {
+      const res = await preflight(origin);
+      assert.equal(res.status, 403, origin);
+      assert.equal(res.headers.get("access-control-allow-origin"), null, origin);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, "forbidden_origin");
+    }
+  });
+
+  it("actual responses carry allow-origin only for allowed origins", async () => {
+    const tenant = randomTenant();
+    const headers = { authorization: `Bearer ${await s.token(tenant)}`, "x-tenant-id": tenant };
+    const ok = await fetch(`${s.url}/chat/threads`, { headers: { ...headers, origin: allowed } });
+    assert.equal(ok.status, 200);
+    assert.equal(ok.headers.get("access-control-allow-origin"), allowed);
+    assert.match(ok.headers.get("access-control-expose-headers") ?? "", /x-request-id/);
+    const other = await fetch(`${s.url}/chat/threads`, { headers: { ...headers, origin: "https://evil.example" } });
+    assert.equal(other.headers.get("access-control-allow-origin"), null);
+  });
+});
