@@ -62,6 +62,11 @@ describe("createBus", () => {
       const bus = await createBus(configFrom({ CHAT_BUS_BACKEND: "nats", NATS_URL: nats.url }));
       assert.equal(bus.kind, "nats");
       assert.equal(bus.status(), "connected");
+      // Over the server's max payload (1 MiB default): refused up front, the same for publish and request.
+      const tooBig = new Uint8Array(1024 * 1024 + 1);
+      const tooLarge = (e: unknown): boolean => e instanceof AppError && e.key === "ERR_PAYLOAD_TOO_LARGE";
+      assert.throws(() => bus.publish("sy.big", tooBig), tooLarge);
+      await assert.rejects(bus.request("sy.big", tooBig, 500), tooLarge);
       await bus.close();
     } else t.diagnostic("nats skipped");
     if (!redisSkipReason()) {
