@@ -13,12 +13,7 @@ export type ActorRequest =
   | { readonly t: "watch"; readonly id: number; readonly ref: ResourceRef }
   | { readonly t: "unwatch"; readonly ref: ResourceRef };
 
-export interface WireError {
-  readonly key: string;
-  readonly message: string;
-  readonly details?: unknown;
-  readonly retryAfterS?: number;
-}
+import type { WireError } from "../errors/wire.js";
 
 export type ActorReply =
   | { readonly t: "reply"; readonly id: number; readonly ok: true; readonly value: unknown }

@@ -1,5 +1,6 @@
 import type { MessagePort } from "node:worker_threads";
-import { AppError, type ErrorKey, ERRORS } from "../errors/index.js";
+import { AppError } from "../errors/index.js";
+import { fromWire } from "../errors/wire.js";
 import type { StoredEvent, StreamHead } from "../log/event-log.js";
 import { resourceKey, type ResourceRef } from "../registry/ids.js";
 import type { ActorReply, ActorRequest } from "./protocol.js";
@@ -69,10 +70,7 @@ export class WorkerActorHost implements ActorHost {
     this.pending.delete(msg.id);
     clearTimeout(p.timer);
     if (msg.ok) p.resolve(msg.value);
-    else {
-      const key = (msg.error.key in ERRORS ? msg.error.key : "ERR_INTERNAL") as ErrorKey;
-      p.reject(new AppError(key, { message: msg.error.message, details: msg.error.details, ...(msg.error.retryAfterS !== undefined ? { retryAfterS: msg.error.retryAfterS } : {}) }));
-    }
+    else p.reject(fromWire(msg.error));
   }
 
   private request<T>(ref: ResourceRef, msg: DistributiveOmit<Exclude<ActorRequest, { t: "unwatch" }>, "id">): Promise<T> {

@@ -54,6 +54,11 @@ export class ActorWorkerPool {
     });
   }
 
+  removeClient(client: PoolClient): void {
+    const i = this.clients.indexOf(client);
+    if (i >= 0) this.clients.splice(i, 1);
+  }
+
   liveWorkers(): number {
     return this.slots.filter((s) => s.worker).length;
   }

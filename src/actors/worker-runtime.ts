@@ -1,12 +1,12 @@
 import type { MessagePort } from "node:worker_threads";
 import type { Config } from "../config/index.js";
-import { AppError, isAppError } from "../errors/index.js";
+import { toWire as appToWire, type WireError } from "../errors/wire.js";
 import { openDb } from "../embedded/db.js";
 import { LogConflictError, LogUnavailableError, type StoredEvent } from "../log/event-log.js";
 import { SqliteEventLog } from "../log/sqlite.js";
 import { resourceKey, type ResourceRef } from "../registry/ids.js";
 import { InProcessActorHost } from "./in-process-host.js";
-import type { ActorReply, ActorRequest, WireError } from "./protocol.js";
+import type { ActorReply, ActorRequest } from "./protocol.js";
 
 /**
  * The inside of one actor worker: its own connection to the store, the actors
@@ -112,10 +112,8 @@ export class ActorWorkerRuntime {
 }
 
 function toWire(e: unknown): WireError {
-  if (isAppError(e)) return { key: e.key, message: e.message, details: e.details, ...(e.retryAfterS !== undefined ? { retryAfterS: e.retryAfterS } : {}) };
   if (e instanceof LogUnavailableError || e instanceof LogConflictError) {
     return { key: "ERR_NOT_READY", message: "The event store refused the write; retry", retryAfterS: 1 };
   }
-  const err = new AppError("ERR_INTERNAL");
-  return { key: err.key, message: err.message };
+  return appToWire(e);
 }

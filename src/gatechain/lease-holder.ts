@@ -70,10 +70,20 @@ export class LeaseHolder {
     const fast = this.local(st, this.clock());
     if (fast) return fast;
     st.waiting++;
+    let reclaimed = false;
     try {
       for (let round = 0; round < MAX_ROUNDS; round++) {
         const res = await this.ask(st);
-        if (res.type === "lease.deny") return res.decision;
+        if (res.type === "lease.deny") {
+          // A small budget may sit in this holder's slices for the tenant's other actions:
+          // hand them back (with the next request) and ask once more before refusing.
+          if (!reclaimed && res.decision.reason === "budget_exhausted" && this.heldFor(st.tenantId) > 0) {
+            reclaimed = true;
+            this.revoke({ type: "lease.revoke", tenantId: st.tenantId });
+            continue;
+          }
+          return res.decision;
+        }
         const d = this.local(st, this.clock());
         if (d) return d;
       }
@@ -117,6 +127,12 @@ export class LeaseHolder {
     const now = this.clock();
     let n = 0;
     for (const st of this.keys.values()) for (const s of st.slices) if (now < s.validUntil) n += s.left;
+    return n;
+  }
+
+  private heldFor(tenantId: string): number {
+    let n = 0;
+    for (const st of this.keys.values()) if (st.tenantId === tenantId) n += this.units(st);
     return n;
   }
 

@@ -1,9 +1,23 @@
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
-/** Metrics owned by the node; adapters register theirs on the same registry. */
-export function createMetrics() {
+/** The supervisor's registry: process-wide defaults (heap, GC, main-loop lag) plus what adapters register. */
+export function createSupervisorMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
+  return { registry };
+}
+
+/**
+ * A front's own registry (one per front worker); the supervisor aggregates
+ * all of them into /metrics. Front metrics carry a `front` label so sums
+ * across fronts stay meaningful.
+ */
+export function createFrontMetrics(front: number) {
+  const registry = new Registry();
+  registry.setDefaultLabels({ front: String(front) });
+  const lag = monitorEventLoopDelay({ resolution: 20 });
+  lag.enable();
   return {
     registry,
     httpRequests: new Counter({
@@ -21,17 +35,26 @@ export function createMetrics() {
     }),
     openConnections: new Gauge({
       name: "switchyard_open_connections",
-      help: "Open client connections by kind (http, ws, sse)",
+      help: "Open client connections by kind (ws, sse)",
       labelNames: ["kind"] as const,
       registers: [registry],
     }),
     eventsAppended: new Counter({
       name: "switchyard_events_appended_total",
-      help: "Events durably appended, by resource kind",
+      help: "Events durably appended through this front, by resource kind",
       labelNames: ["kind"] as const,
       registers: [registry],
+    }),
+    eventLoopLag: new Gauge({
+      name: "switchyard_front_eventloop_lag_seconds",
+      help: "p99 event-loop delay of the front thread since the last scrape",
+      registers: [registry],
+      collect() {
+        this.set(lag.percentile(99) / 1e9);
+        lag.reset();
+      },
     }),
   };
 }
 
-export type Metrics = ReturnType<typeof createMetrics>;
+export type Metrics = ReturnType<typeof createFrontMetrics>;

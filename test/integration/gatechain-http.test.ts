@@ -55,7 +55,8 @@ describe("GateChain over HTTP and WS", () => {
     for (let i = 0; i < 2; i++) assert.equal((await s.api(`/chat/threads/${id}/messages`, { token: user, tenant, body: { text: `m${i}` } })).status, 201);
     const ws = await WsClient.connect(s.url, user, tenant);
     t.after(() => ws.close());
-    assert.equal((await ws.publish(`thread:${id}`, { text: "via ws" })).op, "ack");
+    const viaWs = await ws.publish(`thread:${id}`, { text: "via ws" });
+    assert.equal(viaWs.op, "ack", JSON.stringify(viaWs));
     const blockedWs = await ws.publish(`thread:${id}`, { text: "over budget" });
     assert.deepEqual([blockedWs.op, blockedWs.code], ["error", "gate_blocked"]);
     const blocked = await s.api(`/chat/threads/${id}/messages`, { token: user, tenant, body: { text: "over" } });

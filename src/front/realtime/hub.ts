@@ -53,10 +53,7 @@ export class Hub {
   /** The worker owning these resources restarted: re-watch and backfill what its fan-out lost. */
   onWorkerUp(worker: number): void {
     for (const ch of this.channels.values()) {
-      if (this.actors.workerOf(ch.ref) === worker && !ch.syncing) {
-        ch.syncing = true;
-        ch.ready = this.sync(ch);
-      }
+      if (this.actors.workerOf(ch.ref) === worker && !ch.syncing) this.resync(ch);
     }
   }
 
@@ -149,15 +146,25 @@ export class Hub {
     ch.syncing = false;
   }
 
+  /**
+   * Re-syncs a live channel. A failure (the worker died again) must neither
+   * crash the node nor leave the channel stuck: it goes back to live with its
+   * queue kept, and the next restart or the next gap re-syncs it.
+   */
+  private resync(ch: Channel): void {
+    ch.syncing = true;
+    ch.ready = this.sync(ch).catch((e: unknown) => {
+      this.log.warn({ err: e, rkey: ch.rkey }, "re-sync failed; will retry on the next worker restart or gap");
+      ch.syncing = false;
+    });
+  }
+
   private fanOut(ch: Channel, e: StoredEvent): void {
     if (e.seq <= ch.lastSeq) return;
     if (e.seq !== ch.lastSeq + 1) {
       this.log.warn({ rkey: ch.rkey, expected: ch.lastSeq + 1, got: e.seq }, "gap in fan-out; backfilling from history");
       ch.queue.push(e);
-      if (!ch.syncing) {
-        ch.syncing = true;
-        ch.ready = this.sync(ch);
-      }
+      if (!ch.syncing) this.resync(ch);
       return;
     }
     ch.lastSeq = e.seq;

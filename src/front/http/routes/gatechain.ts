@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { GateChainService } from "../../../gatechain/index.js";
+import type { GateAdmin } from "./index.js";
 import { validate } from "../body.js";
 import type { Route } from "../types.js";
 import { sameTenant } from "./tenant-param.js";
@@ -10,7 +10,7 @@ const killswitchSchema = z.strictObject({
 });
 
 /** SPEC §4 GateChain admin routes: admin role, and the path/query tenant must be the acting one. */
-export function gatechainRoutes(gates: GateChainService): Route[] {
+export function gatechainRoutes(gates: GateAdmin): Route[] {
   return [
     {
       method: "PUT", pattern: "/gatechain/budgets/:tenantId", access: "admin", body: true,
@@ -41,8 +41,8 @@ export function gatechainRoutes(gates: GateChainService): Route[] {
     },
     {
       method: "GET", pattern: "/gatechain/status", access: "admin",
-      handle(ctx) {
-        return { status: 200, body: gates.status(sameTenant(ctx.tenantId, ctx.query.get("tenant_id"))) };
+      async handle(ctx) {
+        return { status: 200, body: await gates.status(sameTenant(ctx.tenantId, ctx.query.get("tenant_id"))) };
       },
     },
   ];

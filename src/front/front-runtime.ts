@@ -1,0 +1,135 @@
+import type { MessagePort } from "node:worker_threads";
+import type { Logger } from "pino";
+import { WorkerActorHost } from "../actors/worker-host.js";
+import { createVerifier, keyFromConfig } from "../auth/verifier.js";
+import type { Config } from "../config/index.js";
+import { gateError, LeaseHolder, type GateAction, type LeaseRequest, type LeaseResponse } from "../gatechain/index.js";
+import { createFrontMetrics } from "../observability/metrics.js";
+import { CachedRegistry } from "../registry/cached.js";
+import type { Registry } from "../registry/registry.js";
+import { Resources } from "../resources/resources.js";
+import { rpcClient } from "../rpc/rpc.js";
+import type { FromFront, ToFront } from "./control.js";
+import { mountHttp } from "./http/uws-http.js";
+import type { Admit } from "./http/routes/admit.js";
+import { buildRouter, type GateAdmin } from "./http/routes/index.js";
+import type { Ops } from "./http/routes/ops.js";
+import { Hub } from "./realtime/hub.js";
+import { mountSse } from "./realtime/sse.js";
+import { mountWs } from "./realtime/ws-server.js";
+import { uWS, uwsDescription, uwsNative, type us_listen_socket } from "./uws.js";
+
+/**
+ * One front: a uWS app serving HTTP, WebSocket and SSE on the shared port.
+ * It authenticates and authorises locally (registry look-ups cached, GateChain
+ * admissions from leases), talks to actor workers directly over its own
+ * MessagePorts, and asks the supervisor only for what is off the hot path.
+ */
+export class FrontRuntime {
+  private readonly app = uWS.App();
+  private readonly metrics;
+  private readonly actors: WorkerActorHost;
+  private readonly hub: Hub;
+  private readonly rpc;
+  private readonly leases: LeaseHolder;
+  private readonly ws;
+  private readonly sse;
+  private readonly http;
+  private socket: us_listen_socket | undefined;
+  private draining = false;
+
+  constructor(private readonly config: Config, private readonly index: number, rpcPort: MessagePort, jwtSecret: string | undefined, private readonly log: Logger) {
+    this.metrics = createFrontMetrics(index);
+    this.rpc = rpcClient(rpcPort, config.REQUEST_TIMEOUT_MS);
+    this.actors = new WorkerActorHost(config.ACTOR_WORKERS, (rkey, epoch, events) => this.hub.onEvents(rkey, epoch, events), config.REQUEST_TIMEOUT_MS);
+    // Late-bound: the WS server is mounted below; its publish also checks backpressure after a burst.
+    this.hub = new Hub(this.actors, (topic, frame) => this.ws.publish(topic, frame), log);
+    this.actors.onWorkerUp((i) => this.hub.onWorkerUp(i));
+    const registry = new CachedRegistry(this.rpc.service<Registry>("registry"));
+    const resources = new Resources(registry, this.actors, (ref) => this.metrics.eventsAppended.inc({ kind: ref.kind }));
+    this.leases = new LeaseHolder({ request: (msg: LeaseRequest) => this.rpc.call<LeaseResponse>("gates", "lease", [msg]) });
+    const admit: Admit = async (tenantId, action) => {
+      const d = this.leases.tryAdmit(tenantId, action as GateAction) ?? (await this.leases.admit(tenantId, action as GateAction));
+      if (!d.allow) throw gateError(d);
+    };
+    const verify = createVerifier(keyFromConfig({ ...config, AUTH_JWT_SECRET: config.AUTH_JWT_SECRET ?? jwtSecret }), {
+      issuer: config.AUTH_JWT_ISSUER,
+      audience: config.AUTH_JWT_AUDIENCE,
+    });
+    const supervisorOps = this.rpc.service<Ops>("ops");
+    const ops: Ops = {
+      readiness: async () => {
+        const r = await supervisorOps.readiness();
+        // Connection counts are the answering front's own (one front per node by default).
+        const connections = { front: this.index, ws: this.ws.connections, sse: this.sse.streams };
+        return { ready: r.ready && !this.draining, checks: { ...r.checks, uws: uwsDescription, connections } };
+      },
+      metrics: () => supervisorOps.metrics(),
+    };
+    const isDraining = () => this.draining;
+    const router = buildRouter({ config, resources, admit, gates: this.rpc.service<GateAdmin>("gates"), ops });
+    this.ws = mountWs(this.app, { config, resources, hub: this.hub, admit, verify, metrics: this.metrics, isDraining }, log);
+    this.sse = mountSse(this.app, { config, verify, resources, hub: this.hub, metrics: this.metrics, isDraining }, log);
+    this.http = mountHttp(this.app, {
+      router, verify, log, metrics: this.metrics,
+      timeoutMs: config.REQUEST_TIMEOUT_MS,
+      maxBodyBytes: config.MAX_BODY_BYTES,
+      corsOrigins: config.CORS_ORIGINS,
+      isDraining,
+    }, log);
+  }
+
+  private listen(port: number): Promise<FromFront> {
+    return new Promise((resolve) => {
+      this.app.listen(this.config.HOST, port, (socket) => {
+        if (!socket) return resolve({ t: "listen-failed", error: `cannot listen on ${this.config.HOST}:${port} (in use or not permitted)` });
+        this.socket = socket;
+        resolve({ t: "listening", port: uWS.us_socket_local_port(socket), uws: uwsDescription, native: uwsNative });
+      });
+    });
+  }
+
+  /** Handles a control message; returns the reply to post, if any. */
+  async control(msg: ToFront): Promise<FromFront | undefined> {
+    switch (msg.t) {
+      case "listen":
+        return this.listen(msg.port);
+      case "actor-port":
+        this.actors.setPort(msg.worker, msg.port);
+        return undefined;
+      case "actor-down":
+        this.actors.workerDown(msg.worker);
+        return undefined;
+      case "lease.revoke":
+        this.leases.revoke(msg.msg);
+        return undefined;
+      case "metrics":
+        return { t: "metrics", id: msg.id, json: await this.metrics.registry.getMetricsAsJSON() };
+      case "drain":
+        await this.drain();
+        return { t: "drained" };
+      case "exit":
+        // Force-close what is left (idle keep-alive sockets): a worker thread that ends
+        // with uWS sockets still open aborts the whole process.
+        (this.app as unknown as { close(): void }).close(); // present at run time, missing from this version's typings
+        await this.actors.close();
+        this.rpc.close();
+        return undefined;
+    }
+  }
+
+  private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    if (this.socket) uWS.us_listen_socket_close(this.socket);
+    this.socket = undefined;
+    this.ws.closeAll();
+    this.sse.closeAll();
+    const deadline = Date.now() + this.config.SHUTDOWN_GRACE_MS;
+    while (this.http.inflight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // Unused GateChain units go back to the supervisor before this front stops.
+    await this.leases.settled();
+    await this.rpc.call("gates", "release", [this.leases.drain()]).catch((e: unknown) => this.log.warn({ err: e }, "returning lease units failed"));
+    this.log.info({ front: this.index }, "front drained");
+  }
+}
