@@ -46,6 +46,8 @@ export const envSchema = z.object({
   NEXUS_BACKEND: z.enum(["memory", "firestore", "bigquery"]).default("memory"),
   FEATURE_FLAGS_BACKEND: z.enum(["memory", "firestore", "nats"]).default("memory"),
   FIRESTORE_PROJECT_ID: optionalText,
+  FIRESTORE_EMULATOR_HOST: optionalText.pipe(z.string().regex(/^[A-Za-z0-9.[\]:-]+:\d{1,5}$/, "host:port").optional()),
+  MEDIA_BACKEND: z.enum(["memory", "sqlite"]).default("sqlite"),
   BIGQUERY_PROJECT_ID: optionalText,
   BIGQUERY_DATASET: z.string().regex(/^[A-Za-z0-9_]{1,1024}$/).default("switchyard"),
   GATECHAIN_ALLOW_MISSING: bool.default(false),

@@ -8,7 +8,9 @@ import { createFrontMetrics } from "../observability/metrics.js";
 import { CachedRegistry } from "../registry/cached.js";
 import type { Registry } from "../registry/registry.js";
 import { Resources } from "../resources/resources.js";
-import { rpcClient } from "../rpc/rpc.js";
+import { rpcClient, type Remote } from "../rpc/rpc.js";
+import type { DatasetsApi, FlagsApi, MediaApi, RawApi } from "./http/routes/adapters.js";
+import type { AuditEntry } from "./http/pipeline.js";
 import type { FromFront, ToFront } from "./control.js";
 import { mountHttp } from "./http/uws-http.js";
 import type { Admit } from "./http/routes/admit.js";
@@ -67,11 +69,27 @@ export class FrontRuntime {
       metrics: () => supervisorOps.metrics(),
     };
     const isDraining = () => this.draining;
-    const router = buildRouter({ config, resources, admit, gates: this.rpc.service<GateAdmin>("gates"), ops });
+    const router = buildRouter({
+      config, resources, admit, ops,
+      gates: this.rpc.service<GateAdmin>("gates"),
+      media: this.rpc.service<Remote<MediaApi>>("media"),
+      raw: this.rpc.service<Remote<RawApi>>("raw"),
+      flags: this.rpc.service<Remote<FlagsApi>>("flags"),
+      datasets: this.rpc.service<Remote<DatasetsApi>>("datasets"),
+    });
+    // The audit trail: every mutating request and every 401/403, sent off the request path.
+    const audit = (e: AuditEntry) => {
+      void this.rpc.call("datasets", "audit", [{
+        tenantId: e.tenantId ?? "_unauthenticated",
+        type: e.status === 401 || e.status === 403 ? "auth.denied" : "http.mutation",
+        ...(e.sub ? { actor: e.sub } : {}),
+        payload: { requestId: e.requestId, method: e.method, route: e.route, status: e.status, code: e.code },
+      }]).catch((err: unknown) => log.warn({ err }, "audit event not delivered to the supervisor"));
+    };
     this.ws = mountWs(this.app, { config, resources, hub: this.hub, admit, verify, metrics: this.metrics, isDraining }, log);
     this.sse = mountSse(this.app, { config, verify, resources, hub: this.hub, metrics: this.metrics, isDraining }, log);
     this.http = mountHttp(this.app, {
-      router, verify, log, metrics: this.metrics,
+      router, verify, log, audit, metrics: this.metrics,
       timeoutMs: config.REQUEST_TIMEOUT_MS,
       maxBodyBytes: config.MAX_BODY_BYTES,
       corsOrigins: config.CORS_ORIGINS,

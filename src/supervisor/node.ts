@@ -11,6 +11,7 @@ import type { ResourceKind, ResourceRef } from "../registry/ids.js";
 import type { RegisterInput } from "../registry/registry.js";
 import type { ServiceTable } from "../rpc/rpc.js";
 import { FrontPool } from "./front-pool.js";
+import { startAdapters } from "./adapters.js";
 
 export interface RunningNode {
   readonly port: number;
@@ -36,6 +37,7 @@ export async function startNode(config: Config, log: Logger, opts: { jwtSecret?:
     registry: metrics.registry,
     logger: log.child({ room: "gatechain" }),
   });
+  const adapters = await startAdapters(config, log, metrics.registry);
   const workerConfig = Object.freeze({ ...config, DATA_DIR: dataDir });
   const pool = new ActorWorkerPool(workerConfig, log, metrics.registry, {
     testHooks: config.SWITCHYARD_TEST_HOOKS,
@@ -44,6 +46,7 @@ export async function startNode(config: Config, log: Logger, opts: { jwtSecret?:
   let draining = false;
 
   const services: ServiceTable = {
+    ...adapters.services,
     registry: {
       register: (ref: ResourceRef, input: RegisterInput) => registry.register(ref, input),
       get: (ref: ResourceRef) => registry.get(ref),
@@ -69,6 +72,7 @@ export async function startNode(config: Config, log: Logger, opts: { jwtSecret?:
           actors: `${pool.liveWorkers()}/${pool.size} workers live`,
           fronts: `${fronts.live()}/${fronts.size} live`,
           gatechain: "sqlite",
+          ...adapters.checks(),
         },
       }),
       metrics: async () => {
@@ -101,6 +105,7 @@ export async function startNode(config: Config, log: Logger, opts: { jwtSecret?:
       await pool.drain();
       await fronts.exit();
       await gates.close();
+      await adapters.close();
       await registry.close();
       db.close();
       log.info("drained");

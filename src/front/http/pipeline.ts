@@ -4,6 +4,7 @@ import { actingTenant, isAdmin, type Principal } from "../../auth/principal.js";
 import { AppError, errorBody, toAppError } from "../../errors/index.js";
 import { isJsonContentType, parseJsonBody, type BodyResult } from "./body.js";
 import type { Router } from "./router.js";
+import { isValidId } from "../../registry/ids.js";
 import type { HttpReply, HttpRequest, Route, RouteContext } from "./types.js";
 
 export interface AuditEntry {
@@ -110,5 +111,8 @@ const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 function report(deps: PipelineDeps, req: HttpRequest, route: string, p: Principal | undefined, tenantId: string | null, status: number, code: string | null): void {
   if (!deps.audit) return;
   if (!(status === 401 || status === 403 || (MUTATING.has(req.method) && status < 400))) return;
-  deps.audit({ requestId: req.requestId, tenantId, sub: p?.sub ?? null, method: req.method, route, status, code });
+  // Refusals before the tenant was established are tagged with the tenant the caller named, when well-formed.
+  const named = req.headers["x-tenant-id"];
+  const tag = tenantId ?? (named !== undefined && isValidId(named) ? named : null);
+  deps.audit({ requestId: req.requestId, tenantId: tag, sub: p?.sub ?? null, method: req.method, route, status, code });
 }
