@@ -9,7 +9,7 @@ import { parseArgs, USAGE } from "./lib/args.js";
 import { goalsFor } from "./lib/goals.js";
 import { oneLine, ratiosOf, renderScenario, type Report, type ScenarioReport, type TargetResult } from "./lib/report.js";
 import { renderSvg } from "./lib/svg.js";
-import { machineInfo, nowSec, planCores, procAvailable } from "./lib/system.js";
+import { machineInfo, nowSec, planCores, procAvailable, type CorePlan } from "./lib/system.js";
 import { SCENARIOS } from "./scenarios/index.js";
 import type { Scenario, ScenarioEnv } from "./scenarios/scenario.js";
 import { TARGETS } from "./targets/index.js";
@@ -27,25 +27,63 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
-async function runOne(scenario: Scenario, target: Target, env: ScenarioEnv): Promise<TargetResult> {
+/**
+ * Starts targets for scenarios. A full run starts each system afresh per
+ * scenario (a heap grown by one scenario would flatter the next one's memory
+ * figures); a --tiny run shares one server per system across scenarios, since
+ * its figures are not compared and server start-up would dominate it.
+ */
+class Servers {
+  private live = new Map<string, RunningTarget>();
+  constructor(private readonly share: boolean, private readonly plan: CorePlan) {}
+
+  async get(t: Target, env: Readonly<Record<string, string>> = {}): Promise<RunningTarget> {
+    const key = `${t.name} ${JSON.stringify(env)}`;
+    const have = this.live.get(key);
+    if (have) return have;
+    const r = await t.start(this.plan, env);
+    if (this.share) this.live.set(key, r);
+    return r;
+  }
+
+  async release(r: RunningTarget, failed: boolean): Promise<void> {
+    if (this.share && !failed) return;
+    for (const [k, v] of this.live) if (v === r) this.live.delete(k);
+    await r.stop();
+  }
+
+  async stopAll(): Promise<void> {
+    const all = [...this.live.values()];
+    this.live.clear();
+    await Promise.all(all.map((r) => r.stop().catch(() => undefined)));
+  }
+}
+
+async function runOne(scenario: Scenario, target: Target, env: ScenarioEnv, pool: () => Promise<AgentPool>, servers: Servers): Promise<TargetResult> {
   const base = { target: target.name, label: target.label, metrics: {}, notes: [] };
   const why = target.unavailable();
   if (why) return { ...base, status: "skipped", reason: why, elapsedS: 0 };
   const t0 = nowSec();
   env.log(`${scenario.name} × ${target.name}`);
   let running: RunningTarget | undefined;
-  let pool: AgentPool | undefined;
+  let agents: AgentPool | undefined;
+  let failed = false;
   const stop = async (): Promise<void> => {
-    await pool?.stop();
-    await running?.stop();
+    await agents?.closeAll().catch(() => undefined);
+    if (running) await servers.release(running, failed);
   };
   cleanups.add(stop);
   try {
-    pool = await AgentPool.start(scenario.agents(env), env.plan);
-    running = await target.start(env.plan);
-    const m = await scenario.run(running, target, env, pool);
+    // Agents load while the server boots; both are bounded by their own deadlines.
+    const [a, r] = await Promise.allSettled([pool(), servers.get(target, scenario.serverEnv)]);
+    if (a.status === "fulfilled") agents = a.value;
+    if (r.status === "fulfilled") running = r.value;
+    if (a.status === "rejected") throw a.reason;
+    if (r.status === "rejected") throw r.reason;
+    const m = await scenario.run(running!, target, env, agents!);
     return { ...base, status: "ok", ...m, elapsedS: Math.round((nowSec() - t0) * 10) / 10 };
   } catch (err) {
+    failed = true;
     const reason = err instanceof Error ? err.message : String(err);
     env.log(`  error: ${oneLine(reason)}`);
     return { ...base, status: "error", reason, elapsedS: Math.round((nowSec() - t0) * 10) / 10 };
@@ -53,6 +91,22 @@ async function runOne(scenario: Scenario, target: Target, env: ScenarioEnv): Pro
     await stop();
     cleanups.delete(stop);
   }
+}
+
+/**
+ * One agent pool for the whole run, sized for the most demanding scenario and
+ * started on first use; agents drop every connection between targets.
+ */
+function lazyPool(size: number, env: ScenarioEnv): { get: () => Promise<AgentPool>; stop: () => Promise<void> } {
+  let p: Promise<AgentPool> | undefined;
+  return {
+    get: () => (p ??= AgentPool.start(size, env.plan)),
+    stop: async () => {
+      const pool = await p?.catch(() => undefined);
+      p = undefined;
+      await pool?.stop();
+    },
+  };
 }
 
 async function main(): Promise<number> {
@@ -85,12 +139,19 @@ async function main(): Promise<number> {
   const startedAt = new Date();
   env.log(`machine: ${machine.cpuModel}, ${machine.nproc} cores, node ${machine.node}; ${plan.note}`);
 
+  const servers = new Servers(opts.tiny, plan);
+  const pool = lazyPool(Math.max(...scenarios.map((s) => s.agents(env))), env);
+  const stopShared = async (): Promise<void> => {
+    await pool.stop();
+    await servers.stopAll();
+  };
+  cleanups.add(stopShared);
   const reports: ScenarioReport[] = [];
   for (const s of scenarios) {
     const able = targets.filter((t) => s.needs.every((c) => t.caps.has(c)));
     const notApplicable = targets.filter((t) => !able.includes(t)).map((t) => `${t.name} (lacks ${s.needs.filter((c) => !t.caps.has(c)).join("+")})`);
     const results: TargetResult[] = [];
-    for (const t of able) results.push(await runOne(s, t, env));
+    for (const t of able) results.push(await runOne(s, t, env, pool.get, servers));
     const report: ScenarioReport = {
       name: s.name, description: s.description, params: s.params(env), notApplicable, metrics: s.metrics, results,
       ratios: ratiosOf(s.metrics, results),
@@ -101,6 +162,8 @@ async function main(): Promise<number> {
     console.log(`${renderScenario(report)}\n`);
   }
 
+  await stopShared();
+  cleanups.delete(stopShared);
   const report: Report = {
     version: 1, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), argv: process.argv.slice(2),
     machine, pinning: plan, scenarios: reports,

@@ -4,7 +4,8 @@
 // then wait a bounded time for outstanding acks.
 import http from "node:http";
 import WebSocket from "ws";
-import { io, type Socket } from "socket.io-client";
+import type { Socket } from "socket.io-client";
+import { connectIo } from "./sio.js";
 import { Histogram } from "../lib/histogram.js";
 import { fillTemplate, nowMs, publishData, type PubSpec, type PubStats } from "../lib/protocol.js";
 
@@ -33,6 +34,9 @@ interface Sender {
   /** graceful: publishes still buffered client-side leave before the close */
   close(): Promise<void>;
   alive(): boolean;
+  /** refusals that named no ref (so no publish could be matched to them) */
+  orphanErrors: number;
+  lastOrphan: string;
 }
 
 /** Polls `cond` every 5 ms for at most `ms`. */
@@ -68,6 +72,7 @@ async function sendersFor(pub: PubSpec, n: number): Promise<Sender[]> {
 export async function closeSenders(): Promise<void> {
   const all = [...senderCache.values()].flat();
   senderCache.clear();
+  seqs.clear(); // a new target: its channels start from seq 1
   await Promise.all(all.map((s) => s.close()));
 }
 
@@ -144,11 +149,16 @@ export async function runPublish(plan: PublishPlan): Promise<PubStats> {
   }
   stats.elapsedMs = nowMs() - t0;
   // Bounded wait for the tail of acks (rate mode, or senders without acks resolve at once).
+  // Refusals without a ref cannot be matched, so stop waiting once they account for the rest.
+  const orphans0 = senders.reduce((n, s) => n + s.orphanErrors, 0);
+  const orphans = (): number => senders.reduce((n, s) => n + s.orphanErrors, 0) - orphans0;
   const ackDeadline = nowMs() + 10_000;
-  while (outstanding > 0 && nowMs() < ackDeadline) await new Promise((r) => setTimeout(r, 10));
+  while (outstanding > orphans() && nowMs() < ackDeadline) await new Promise((r) => setTimeout(r, 10));
   if (outstanding > 0) {
     stats.errors += outstanding;
-    stats.errorSamples.push(`${outstanding} publishes never acknowledged within 10 s`);
+    const o = orphans();
+    const last = senders.find((s) => s.lastOrphan)?.lastOrphan ?? "";
+    stats.errorSamples.push(o > 0 ? `${outstanding} publishes unanswered; ${o} error frames without a ref (${last})` : `${outstanding} publishes never acknowledged within 10 s`);
   }
   stats.ackHist = ackHist.toJSON();
   return stats;
@@ -167,6 +177,7 @@ function openSender(pub: PubSpec): Promise<Sender> {
 
 function openWsSender(pub: PubSpec): Promise<Sender> {
   return new Promise((resolve, reject) => {
+    const orphan = { orphanErrors: 0, lastOrphan: "" };
     const ws = new WebSocket(pub.url, { perMessageDeflate: false, handshakeTimeout: 10_000 });
     const waiting = new Map<string, (err?: string) => void>();
     ws.on("unexpected-response", (_q, res) => reject(new Error(`publisher upgrade refused: HTTP ${res.statusCode}`)));
@@ -176,14 +187,17 @@ function openWsSender(pub: PubSpec): Promise<Sender> {
       waiting.clear();
     });
     ws.on("message", (buf: Buffer) => {
-      let m: { op?: string; ref?: string; code?: string; message?: string };
+      let m: { op?: string; ref?: string | null; code?: string; message?: string };
       try {
         m = JSON.parse(buf.toString("utf8")) as typeof m;
       } catch {
         return;
       }
-      const done = m.ref === undefined ? undefined : waiting.get(m.ref);
-      if (process.env.BENCH_DEBUG && !done) process.stderr.write(`publisher: unmatched frame ${buf.toString("utf8").slice(0, 300)}\n`);
+      const done = m.ref === undefined || m.ref === null ? undefined : waiting.get(m.ref);
+      if (!done && m.op === "error") {
+        orphan.orphanErrors++;
+        orphan.lastOrphan = `${m.code}: ${m.message}`;
+      }
       if (!done || (m.op !== "ack" && m.op !== "error")) return;
       waiting.delete(m.ref!);
       if (m.op === "ack") done();
@@ -202,14 +216,20 @@ function openWsSender(pub: PubSpec): Promise<Sender> {
         },
         close: () => closeWs(ws),
         alive: () => ws.readyState === WebSocket.OPEN,
+        get orphanErrors() {
+          return orphan.orphanErrors;
+        },
+        get lastOrphan() {
+          return orphan.lastOrphan;
+        },
       }),
     );
   });
 }
 
-function openSocketIoSender(pub: PubSpec): Promise<Sender> {
+async function openSocketIoSender(pub: PubSpec): Promise<Sender> {
+  const s: Socket = await connectIo(pub.url, { transports: ["websocket"], reconnection: false, forceNew: true });
   return new Promise((resolve, reject) => {
-    const s: Socket = io(pub.url, { transports: ["websocket"], reconnection: false, forceNew: true });
     s.on("connect_error", reject);
     s.on("connect", () =>
       resolve({
@@ -225,6 +245,8 @@ function openSocketIoSender(pub: PubSpec): Promise<Sender> {
           s.disconnect();
         },
         alive: () => s.connected,
+        orphanErrors: 0,
+        lastOrphan: "",
       }),
     );
   });
@@ -255,5 +277,7 @@ function httpSender(pub: PubSpec): Sender {
     },
     close: () => Promise.resolve(),
     alive: () => true,
+    orphanErrors: 0,
+    lastOrphan: "",
   };
 }

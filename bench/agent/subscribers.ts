@@ -2,10 +2,11 @@
 // accounting and one latency histogram per group (a histogram per socket
 // would cost 13 KB × 20,000 connections).
 import WebSocket from "ws";
-import { io, type Socket } from "socket.io-client";
+import type { Socket } from "socket.io-client";
 import { Histogram } from "../lib/histogram.js";
 import { SeqTracker } from "../lib/tracker.js";
 import { extractPayload, fillTemplate, nowMs, type SubSpec, type SubStats } from "../lib/protocol.js";
+import { connectIo } from "./sio.js";
 import { openSse } from "./sse-client.js";
 
 export class Group {
@@ -142,9 +143,9 @@ function openJsonWs(url: string, channels: string[], trackers: Map<string, SeqTr
   });
 }
 
-function openSocketIo(url: string, channels: string[], trackers: Map<string, SeqTracker>, g: Group, timeoutMs: number): Promise<Conn> {
+async function openSocketIo(url: string, channels: string[], trackers: Map<string, SeqTracker>, g: Group, timeoutMs: number): Promise<Conn> {
+  const s: Socket = await connectIo(url, { transports: ["websocket"], reconnection: false, forceNew: true, timeout: timeoutMs });
   return new Promise((resolve, reject) => {
-    const s: Socket = io(url, { transports: ["websocket"], reconnection: false, forceNew: true, timeout: timeoutMs });
     let open = false;
     let closing = false;
     const timer = setTimeout(() => fail(new Error("socket.io subscribe timed out")), timeoutMs);

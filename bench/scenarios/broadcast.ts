@@ -6,7 +6,7 @@ import { CONNS_PER_AGENT, type AgentPool } from "../lib/agents.js";
 import type { Percentiles } from "../lib/histogram.js";
 import { sleep } from "../lib/system.js";
 import type { RunningTarget, Target } from "../targets/target.js";
-import { CpuWindow, merge, ms, pick, qualityMetrics, round, waitDrained, windowMs, type Measured, type Scenario, type ScenarioEnv } from "./scenario.js";
+import { CpuWindow, merge, ms, pick, qualityMetrics, round, waitDrained, windowMs, type Measured, type Scenario, type ScenarioEnv, UNLIMITED } from "./scenario.js";
 
 const P99_LIMIT_MS = 250;
 
@@ -40,6 +40,7 @@ export const broadcast: Scenario = {
   name: "broadcast",
   description: "1 channel, N WS subscribers: highest lossless publish rate with p99 < 250 ms (bounded step search)",
   needs: ["ws"],
+  serverEnv: UNLIMITED,
   metrics: [
     { key: "sustainableRate", label: "sustainable publish rate", unit: "msg/s", better: "higher" },
     { key: "deliveriesPerSec", label: "deliveries/s at that rate", unit: "/s", better: "higher" },

@@ -3,7 +3,7 @@
 import { CONNS_PER_AGENT, type AgentPool } from "../lib/agents.js";
 import { nofileLimit, rssKB, sleep } from "../lib/system.js";
 import type { RunningTarget, Target } from "../targets/target.js";
-import { CpuWindow, pick, round, type Measured, type Scenario, type ScenarioEnv } from "./scenario.js";
+import { CpuWindow, pick, round, type Measured, type Scenario, type ScenarioEnv, UNLIMITED } from "./scenario.js";
 
 /** fds a server needs besides its client sockets (listeners, pipes, libuv, worker plumbing) */
 const FD_HEADROOM = 300;
@@ -17,13 +17,13 @@ const sizes = (env: ScenarioEnv) => {
   return { wanted, connections, nofile: limit ?? "unknown" };
 };
 
-/** RSS once it stops moving: three reads within 1 % of each other, at most 5 s. */
+/** RSS once it stops moving: three reads 100 ms apart within 1 % of each other, at most 5 s. */
 async function settledRss(pid: number): Promise<number> {
   const deadline = Date.now() + 5_000;
   let prev = rssKB(pid);
   let stable = 0;
   while (Date.now() < deadline && stable < 3) {
-    await sleep(200);
+    await sleep(100);
     const cur = rssKB(pid);
     stable = Math.abs(cur - prev) <= prev * 0.01 ? stable + 1 : 0;
     prev = cur;
@@ -35,6 +35,7 @@ export const idle: Scenario = {
   name: "idle",
   description: "many idle WS connections: server RSS per connection and connect rate",
   needs: ["ws"],
+  serverEnv: UNLIMITED,
   metrics: [
     { key: "kbPerConn", label: "server RSS per connection", unit: "KB", better: "lower" },
     { key: "connectPerSec", label: "connect rate", unit: "/s", better: "higher" },

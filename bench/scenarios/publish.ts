@@ -6,7 +6,7 @@ import { Histogram } from "../lib/histogram.js";
 import type { AgentPool } from "../lib/agents.js";
 import type { PubSpec, PubStats } from "../lib/protocol.js";
 import type { RunningTarget, Target } from "../targets/target.js";
-import { CpuWindow, ms, pick, round, windowMs, type Measured, type Scenario, type ScenarioEnv } from "./scenario.js";
+import { CpuWindow, ms, pick, round, windowMs, type Measured, type Scenario, type ScenarioEnv, UNLIMITED } from "./scenario.js";
 
 const sizes = (env: ScenarioEnv) => ({
   threads: pick(env, 256, 4),
@@ -50,6 +50,7 @@ export const publish: Scenario = {
   name: "publish",
   description: "acknowledged durable publishes/s over WS and HTTP, many publishers on many threads",
   needs: ["ws", "durable"],
+  serverEnv: UNLIMITED,
   peerNote: "the peers have no durable append to acknowledge, so this is switchyard against its own target",
   metrics: [
     { key: "wsAcksPerSec", label: "WS acked publishes/s", unit: "/s", better: "higher" },

@@ -3,7 +3,7 @@
 // accounting with many independent sequences in flight.
 import { CONNS_PER_AGENT, type AgentPool } from "../lib/agents.js";
 import type { RunningTarget, Target } from "../targets/target.js";
-import { CpuWindow, merge, pick, quality, qualityMetrics, round, waitDrained, windowMs, type Measured, type Scenario, type ScenarioEnv } from "./scenario.js";
+import { CpuWindow, merge, pick, quality, qualityMetrics, round, waitDrained, windowMs, type Measured, type Scenario, type ScenarioEnv, UNLIMITED } from "./scenario.js";
 
 const sizes = (env: ScenarioEnv) => ({
   threads: pick(env, 2_000, 4),
@@ -18,6 +18,7 @@ export const rooms: Scenario = {
   name: "rooms",
   description: "many threads × a few WS subscribers each, every thread publishing steadily",
   needs: ["ws"],
+  serverEnv: UNLIMITED,
   metrics: [
     { key: "deliveriesPerSec", label: "deliveries/s", unit: "/s", better: "higher" },
     { key: "serverCpuPct", label: "server CPU", unit: "%", better: "lower" },

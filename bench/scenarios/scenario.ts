@@ -44,6 +44,12 @@ export interface Scenario {
   metrics: Metric[];
   /** the sizes this run uses, for the report */
   params(env: ScenarioEnv): Record<string, number | string>;
+  /**
+   * Server configuration for this scenario. Throughput scenarios lift
+   * switchyard's abuse limits (per-connection frame rate, per-tenant rate gate),
+   * which the peers do not have; noisy-neighbour keeps them, they are its subject.
+   */
+  serverEnv?: Readonly<Record<string, string>>;
   /** load agents wanted (more only for fd headroom: the client cores are fixed) */
   agents(env: ScenarioEnv): number;
   run(t: RunningTarget, target: Target, env: ScenarioEnv, pool: AgentPool): Promise<Measured>;
@@ -116,3 +122,9 @@ export const qualityMetrics: Metric[] = [
   { key: "reordered", label: "reordered", unit: "msgs", better: "zero" },
   { key: "dropped", label: "dropped connections", unit: "conns", better: "zero" },
 ];
+
+/** Limits lifted for throughput scenarios: they measure the data path, not the abuse guards. */
+export const UNLIMITED: Readonly<Record<string, string>> = {
+  WS_MAX_MESSAGES_PER_S: "1000000",
+  GATECHAIN_RATE_PER_S: "10000000",
+};

@@ -3,7 +3,7 @@
 import { CONNS_PER_AGENT, type AgentPool } from "../lib/agents.js";
 import { Histogram } from "../lib/histogram.js";
 import type { RunningTarget, Target } from "../targets/target.js";
-import { CpuWindow, merge, pick, quality, qualityMetrics, round, waitDrained, windowMs, type Measured, type Scenario, type ScenarioEnv } from "./scenario.js";
+import { CpuWindow, merge, pick, quality, qualityMetrics, round, waitDrained, windowMs, type Measured, type Scenario, type ScenarioEnv, UNLIMITED } from "./scenario.js";
 
 const sizes = (env: ScenarioEnv) => ({
   subscribers: pick(env, 2_000, 20),
@@ -15,6 +15,7 @@ export const sse: Scenario = {
   name: "sse",
   description: "N SSE subscribers on one canvas, HTTP publishes at a steady rate",
   needs: ["sse"],
+  serverEnv: UNLIMITED,
   metrics: [
     { key: "deliveriesPerSec", label: "deliveries/s", unit: "/s", better: "higher" },
     { key: "cpuUsPerDelivery", label: "server CPU per delivery", unit: "µs", better: "lower" },

@@ -26,6 +26,7 @@ function peerTarget(name: string, label: string, script: string, proto: PeerProt
       }
       const http = `http://127.0.0.1:${port}`;
       const run = randomBytes(4).toString("hex");
+      let made = 0; // names are never reused: agents keep a publish sequence per channel name
       const wrongVia = (via: string): Error => new Error(`${name} does not serve ${via}`);
       return {
         pid: s.child.pid ?? -1,
@@ -43,7 +44,7 @@ function peerTarget(name: string, label: string, script: string, proto: PeerProt
           if (via === "ws" && proto === "socketio") return { via: proto, url: http, data: "plain", headers: {}, acks: false };
           throw wrongVia(via);
         },
-        channels: (kind: ChannelKind, n: number) => Promise.resolve(Array.from({ length: n }, (_, i) => `${kind}:b${run}-${i}`)),
+        channels: (kind: ChannelKind, n: number) => Promise.resolve(Array.from({ length: n }, () => `${kind}:b${run}-${made++}`)),
         stop: () => stopChild(s.child, 2_000),
       };
     },

@@ -50,12 +50,13 @@ export const switchyardTarget: Target = {
     if (!existsSync(BIN)) return `not built (${BIN} missing)`;
     return ENTRIES.some((e) => existsSync(e)) ? null : `not built (${ENTRIES.join(" / ")} missing; run npm run build)`;
   },
-  async start(plan: CorePlan): Promise<RunningTarget> {
+  async start(plan: CorePlan, serverEnv: Readonly<Record<string, string>> = {}): Promise<RunningTarget> {
     const port = await freePort();
     const dataDir = mkdtempSync(join(tmpdir(), "switchyard-bench-"));
     const secret = randomBytes(32).toString("base64url");
     const env: NodeJS.ProcessEnv = {
       ...process.env,
+      ...serverEnv,
       PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, AUTH_JWT_SECRET: secret,
       APP_ENV: "dev", LOG_LEVEL: "warn",
     };

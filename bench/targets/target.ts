@@ -19,7 +19,8 @@ export interface Target {
   readonly caps: ReadonlySet<Capability>;
   /** null when the target can run here, otherwise the reason it cannot */
   unavailable(): string | null;
-  start(plan: CorePlan): Promise<RunningTarget>;
+  /** `serverEnv`: configuration a scenario asks of the system (peers have none and ignore it) */
+  start(plan: CorePlan, serverEnv?: Readonly<Record<string, string>>): Promise<RunningTarget>;
 }
 
 export interface RunningTarget {

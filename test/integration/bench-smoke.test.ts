@@ -1,0 +1,179 @@
+// One smoke run of every bench scenario at --tiny size, against the peers and
+// switchyard (once it is built), through the real CLI: real servers, real
+// load agents, real sockets on 127.0.0.1. Asserts that deliveries happened and
+// that nothing was lost, duplicated or reordered — and first that the
+// counters behind those zeros do count loss, duplicates and reordering.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { SeqTracker } from "../../bench/lib/tracker.js";
+import { Histogram } from "../../bench/lib/histogram.js";
+import { extractPayload } from "../../bench/lib/protocol.js";
+import { parseArgs } from "../../bench/lib/args.js";
+import { switchyardTarget } from "../../bench/targets/switchyard.js";
+import type { Report, ScenarioReport, TargetResult } from "../../bench/lib/report.js";
+
+const RUN_JS = fileURLToPath(new URL("../../bench/run.js", import.meta.url));
+const RUN_TIMEOUT_MS = 100_000;
+
+describe("bench accounting", () => {
+  test("SeqTracker tells lost, duplicated and reordered deliveries apart", () => {
+    const t = new SeqTracker();
+    for (const s of [1, 2, 4, 3, 3, 6, 2]) t.see(s);
+    assert.equal(t.unique, 5); // 1 2 4 3 6
+    assert.equal(t.reordered, 1); // 3 after 4
+    assert.equal(t.duplicated, 2); // the second 3, the late 2
+    assert.equal(t.lost(6), 1); // 5
+    assert.equal(t.lost(8), 3); // 5, 7, 8 never came
+    t.rebase(8);
+    assert.equal(t.lost(8), 0);
+    t.see(9);
+    assert.equal(t.last, 9);
+  });
+
+  test("Histogram percentiles stay within bucket precision and merge exactly", () => {
+    const a = new Histogram();
+    const b = new Histogram();
+    for (let v = 1; v <= 10_000; v++) (v % 2 ? a : b).record(v * 10);
+    const m = Histogram.from(a.toJSON());
+    m.merge(b.toJSON());
+    assert.equal(m.count, 10_000);
+    for (const [q, exact] of [[0.5, 50_000], [0.99, 99_000]] as const) {
+      const got = m.quantile(q);
+      assert.ok(Math.abs(got - exact) / exact < 0.02, `q${q}: ${got} vs ${exact}`);
+    }
+    assert.equal(m.quantile(1), 100_000);
+  });
+
+  test("payloads are found in every system's event shape", () => {
+    const p = { ts: 1.5, seq: 7 };
+    assert.deepEqual(extractPayload(p), p);
+    assert.deepEqual(extractPayload({ id: "m1", seq: 3, text: JSON.stringify(p) }), p); // thread Message
+    assert.deepEqual(extractPayload({ seq: 3, type: "bench", data: p }), p); // canvas event
+    assert.equal(extractPayload({ text: "hello" }), undefined);
+  });
+
+  test("the CLI refuses unknown options instead of running something else", () => {
+    assert.equal(parseArgs(["broadcast", "--durations", "3"]).ok, false);
+    assert.equal(parseArgs(["broadcast", "--duration", "-1"]).ok, false);
+    const ok = parseArgs(["rooms", "--tiny", "--targets", "uws,ws"]);
+    assert.ok(ok.ok && ok.opts.tiny && ok.opts.targets === "uws,ws");
+  });
+});
+
+describe("bench smoke run (all scenarios, --tiny)", () => {
+  const out = mkdtempSync(join(tmpdir(), "bench-smoke-"));
+  const switchyardMissing = switchyardTarget.unavailable();
+  let report: Report;
+  let stdout = "";
+  let stderr = "";
+  let exitCode: number | null = null;
+
+  before(async () => {
+    const child = spawn(process.execPath, [RUN_JS, "all", "--tiny", "--out", out], { stdio: ["ignore", "pipe", "pipe"] });
+    after(() => {
+      if (child.exitCode === null && child.signalCode === null && child.pid) process.kill(child.pid, "SIGKILL");
+    });
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    exitCode = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => child.pid && process.kill(child.pid, "SIGTERM"), RUN_TIMEOUT_MS);
+      child.once("close", (code) => {
+        clearTimeout(timer);
+        resolve(code);
+      });
+    });
+    const json = readdirSync(out).find((f) => f.endsWith(".json"));
+    assert.ok(json, `no report written (exit ${exitCode})\n${stderr.slice(-3000)}`);
+    report = JSON.parse(readFileSync(join(out, json), "utf8")) as Report;
+  });
+  after(() => rmSync(out, { recursive: true, force: true }));
+
+  const scenario = (name: string): ScenarioReport => {
+    const s = report.scenarios.find((x) => x.name === name);
+    assert.ok(s, `scenario ${name} missing from the report`);
+    return s;
+  };
+  const ran = (s: ScenarioReport, target: string): TargetResult => {
+    const r = s.results.find((x) => x.target === target);
+    assert.ok(r, `${s.name}: ${target} did not take part`);
+    assert.equal(r.status, "ok", `${s.name} × ${target}: ${r.reason ?? ""}`);
+    return r;
+  };
+  const lossless = (s: ScenarioReport, r: TargetResult): void => {
+    for (const k of ["lost", "duplicated", "reordered", "dropped"]) assert.equal(r.metrics[k], 0, `${s.name} × ${r.target}: ${k}`);
+  };
+  /** Peers always; switchyard once it is built (and then it must pass like the rest). */
+  const targetsOf = (peers: string[]): string[] => (switchyardMissing ? peers : ["switchyard", ...peers]);
+
+  test("the run finished cleanly and wrote the table, JSON and SVG", () => {
+    assert.equal(exitCode, 0, `exit ${exitCode}\n${stdout.slice(-3000)}\n${stderr.slice(-3000)}`);
+    assert.match(stdout, /== broadcast/);
+    assert.ok(readdirSync(out).some((f) => f.endsWith(".svg") && readFileSync(join(out, f), "utf8").startsWith("<svg")));
+    assert.equal(report.scenarios.length, 6);
+    if (report.pinning.taskset && report.pinning.nproc >= 2) assert.notDeepEqual(report.pinning.serverCores, report.pinning.clientCores);
+  });
+
+  test("broadcast: a lossless rate was found and delivered to every subscriber", () => {
+    const s = scenario("broadcast");
+    for (const name of targetsOf(["uws", "ws", "socketio"])) {
+      const r = ran(s, name);
+      assert.ok(r.metrics.sustainableRate! > 0, `${name}: no rate passed`);
+      assert.ok(r.metrics.deliveriesPerSec! > 0, `${name}: no deliveries`);
+      lossless(s, r);
+    }
+  });
+
+  test("rooms: every thread's messages reached its subscribers exactly once, in order", () => {
+    const s = scenario("rooms");
+    for (const name of targetsOf(["uws", "ws", "socketio"])) {
+      const r = ran(s, name);
+      assert.ok(r.metrics.deliveriesPerSec! > 0, `${name}: no deliveries`);
+      lossless(s, r);
+    }
+  });
+
+  test("idle: every connection opened and server memory was read", () => {
+    const s = scenario("idle");
+    for (const name of targetsOf(["uws", "ws", "socketio"])) {
+      const r = ran(s, name);
+      assert.equal(r.metrics.failed, 0, `${name}: failed connects`);
+      assert.ok(r.metrics.rssMB! > 0 && r.metrics.connectPerSec! > 0, `${name}: ${JSON.stringify(r.metrics)}`);
+    }
+  });
+
+  test("sse: events reached every SSE subscriber exactly once, in order", () => {
+    const s = scenario("sse");
+    for (const name of targetsOf(["uws-sse", "http-sse"])) {
+      const r = ran(s, name);
+      assert.ok(r.metrics.deliveriesPerSec! > 0, `${name}: no deliveries`);
+      lossless(s, r);
+    }
+  });
+
+  test("publish: durable publishes were acknowledged over WS and HTTP", { skip: switchyardMissing ?? false }, () => {
+    const s = scenario("publish");
+    const r = ran(s, "switchyard");
+    assert.ok(r.metrics.wsAcksPerSec! > 0 && r.metrics.httpAcksPerSec! > 0, JSON.stringify(r.metrics));
+    assert.equal(r.metrics.wsErrors, 0, r.notes.join("; "));
+    assert.equal(r.metrics.httpErrors, 0, r.notes.join("; "));
+    assert.ok(s.results.every((x) => x.target === "switchyard"), "peers cannot take part in publish");
+  });
+
+  test("noisy-neighbour: quiet tenants kept receiving everything during the flood", { skip: switchyardMissing ?? false }, () => {
+    const s = scenario("noisy-neighbour");
+    const r = ran(s, "switchyard");
+    assert.ok(r.throughput! > 0, "quiet tenants received nothing");
+    lossless(s, r);
+    assert.ok(r.metrics.floodAcksPerSec! > 0 || r.metrics.floodRefused! > 0, "the flood never reached the server");
+  });
+
+  test("switchyard is part of the run once it is built", { skip: switchyardMissing === null ? false : `switchyard ${switchyardMissing}` }, () => {
+    assert.ok(existsSync(fileURLToPath(new URL("../../../bin/switchyard.js", import.meta.url))));
+    for (const s of report.scenarios) assert.ok(s.results.some((r) => r.target === "switchyard"), `${s.name} without switchyard`);
+  });
+});
