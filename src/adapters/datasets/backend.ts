@@ -81,6 +81,7 @@ export class SpooledBackend implements DatasetBackend {
       this.drainer = new SpoolDrainer(o.spool, sink, {
         onFailure: (reason) => this.enterFallback({ wanted: this.wanted, using: "spool", kind: "write_failed", reason }),
         onDrained: () => this.leaveFallback(),
+        degraded: () => this.fallback !== undefined,
         onProgress: () => this.depthGauge.set(o.spool.depth()),
       }, o.logger, o.drain);
       this.drainer.start();
@@ -155,7 +156,8 @@ export class SpooledBackend implements DatasetBackend {
     await this.drainer?.stop();
     await this.o.sink?.close();
     await this.o.spool.close();
-    await this.o.onClose?.();
+    // terminate() waits for in-flight SDK retries (up to ~45 s against a dead server): bounded.
+    if (this.o.onClose) await withTimeout(this.o.onClose(), 5000).catch((e: unknown) => this.o.logger.warn({ adapter: "datasets", err: String(e) }, "closing the backend client timed out"));
   }
 }
 

@@ -13,8 +13,10 @@ export interface DrainerOptions {
 export interface DrainerHooks {
   /** A batch failed: the backend is (still) unavailable. */
   onFailure(reason: string): void;
-  /** The spool is empty and the last write succeeded. */
+  /** The spool is empty and the backend just proved it works (a write or a health probe). */
   onDrained(): void;
+  /** True while the owner runs on the fallback: an idle drainer then probes the backend's health. */
+  degraded(): boolean;
   onProgress(written: number): void;
 }
 
@@ -28,6 +30,7 @@ export class SpoolDrainer {
   private wake: (() => void) | undefined;
   private running: Promise<void> | undefined;
   private failures = 0;
+  private wroteOk = false;
   private batchSize: number;
   private readonly o: Required<DrainerOptions>;
 
@@ -55,7 +58,16 @@ export class SpoolDrainer {
     while (!this.stopped) {
       const batch = this.spool.peek(this.batchSize);
       if (batch.length === 0) {
-        this.hooks.onDrained();
+        if (this.wroteOk) {
+          this.wroteOk = false;
+          this.hooks.onDrained();
+        } else if (this.hooks.degraded()) {
+          // Nothing to write, but the fallback must end when the backend is back, not at the
+          // next event: probe its health on the same backoff.
+          if (await this.probe()) this.hooks.onDrained();
+          else await this.idle(this.backoff(++this.failures));
+          continue;
+        }
         await this.idle(undefined);
         continue;
       }
@@ -63,6 +75,7 @@ export class SpoolDrainer {
         await this.writeWithTimeout(batch);
         this.spool.remove(batch.map((e) => e.eventId));
         this.failures = 0;
+        this.wroteOk = true;
         this.batchSize = this.o.batchSize;
         this.hooks.onProgress(batch.length);
       } catch (e) {
@@ -77,9 +90,9 @@ export class SpoolDrainer {
           else this.bury(new Map([[batch[0]!.eventId, err.message]]));
           continue;
         }
-        this.failures++;
+        this.wroteOk = false;
         this.hooks.onFailure(err.message);
-        await this.idle(this.backoff());
+        await this.idle(this.backoff(++this.failures));
       }
     }
   }
@@ -89,16 +102,32 @@ export class SpoolDrainer {
     this.logger.error({ adapter: "datasets", backend: this.sink.backend, rejected: Object.fromEntries(rejected) }, "backend rejected dataset events; moved to the spool's dead table");
   }
 
-  private backoff(): number {
-    const cap = Math.min(this.o.maxDelayMs, this.o.baseDelayMs * 2 ** Math.min(this.failures - 1, 20));
+  private async probe(): Promise<boolean> {
+    try {
+      await this.withTimeout(this.sink.health().then((h) => {
+        if (!h.ok) throw new Error(h.detail ?? "unhealthy");
+      }));
+      this.failures = 0;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private backoff(failures: number): number {
+    const cap = Math.min(this.o.maxDelayMs, this.o.baseDelayMs * 2 ** Math.min(failures - 1, 20));
     return Math.max(this.o.baseDelayMs / 2, Math.random() * cap);
   }
 
-  private async writeWithTimeout(batch: Parameters<DatasetSink["write"]>[0]): Promise<void> {
+  private writeWithTimeout(batch: Parameters<DatasetSink["write"]>[0]): Promise<void> {
+    return this.withTimeout(this.sink.write(batch));
+  }
+
+  private async withTimeout(p: Promise<void>): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        this.sink.write(batch),
+        p,
         new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${this.o.writeTimeoutMs} ms`)), this.o.writeTimeoutMs))),
       ]);
     } finally {

@@ -145,6 +145,25 @@ describe("DatasetSpool and its drainer", () => {
     assert.deepEqual((await sink.inner.list("t1", { limit: 10 })).items, [evs[0], evs[2]]);
   });
 
+  it("a fallback entered at start ends by health probe even when no event arrives", async () => {
+    const sink = new ScriptedSink();
+    let healthy = false;
+    sink.health = async () => ({ ok: healthy, backend: "firestore" });
+    const registry = new Registry();
+    const b = new SpooledBackend({
+      wanted: "firestore", sink, spool: new DatasetSpool(tmp()), logger: captured().logger, metrics: fallbackMetrics(registry), registry,
+      initialFallback: { wanted: "firestore", using: "spool", kind: "unreachable", reason: "no answer within 1000 ms" },
+      drain: { baseDelayMs: 5, maxDelayMs: 20 },
+    });
+    after(() => b.close());
+    assert.equal(b.describe(), "spool (fallback: firestore unavailable: no answer within 1000 ms)");
+    await new Promise((r) => setTimeout(r, 50));
+    assert.match(b.describe(), /^spool/, "still degraded while health says no");
+    healthy = true;
+    await eventually(() => b.describe() === "firestore", "probe-driven recovery");
+    assert.equal(await b.accept([makeEvent("t1")]), "firestore");
+  });
+
   it("list merges spooled and stored events in eventId order without duplicates, across pages", async () => {
     const sink = new ScriptedSink();
     const b = backend(tmp(), sink);
