@@ -1,3 +1,4 @@
+import { createPublicKey } from "node:crypto";
 import os from "node:os";
 import { z } from "zod";
 
@@ -15,6 +16,17 @@ const originList = z
   .transform((s) => s.split(",").map((o) => o.trim()).filter(Boolean))
   .pipe(z.array(z.string().regex(/^https?:\/\/[^/*\s,]+$/, "exact origin scheme://host[:port], no wildcard or path")));
 
+// Checked here, not first at verifier construction, so a bad key is a named
+// configuration problem (exit 1) rather than a crash in whichever thread builds the verifier.
+function verifiableKey(pem: string): boolean {
+  try {
+    const key = createPublicKey(pem);
+    return key.asymmetricKeyType === "rsa" || (key.asymmetricKeyType === "ec" && key.asymmetricKeyDetails?.namedCurve === "prime256v1");
+  } catch {
+    return false;
+  }
+}
+
 const optionalText = z
   .string()
   .optional()
@@ -26,7 +38,9 @@ export const envSchema = z.object({
   APP_ENV: z.enum(["dev", "staging", "prod"]).default("dev"),
   DATA_DIR: z.string().min(1).default("./data"),
   AUTH_JWT_SECRET: optionalText.pipe(z.string().min(32, "must be at least 32 characters").optional()),
-  AUTH_JWT_PUBLIC_KEY: optionalText.pipe(z.string().includes("BEGIN PUBLIC KEY", { message: "must be a PEM public key" }).optional()),
+  AUTH_JWT_PUBLIC_KEY: optionalText.pipe(
+    z.string().includes("BEGIN PUBLIC KEY", { message: "must be a PEM public key" }).refine(verifiableKey, "must be an RSA or EC P-256 public key in PEM (SPKI)").optional(),
+  ),
   AUTH_JWT_ISSUER: optionalText,
   AUTH_JWT_AUDIENCE: optionalText,
   CHAT_BUS_BACKEND: z.enum(["memory", "nats", "redis"]).default("memory"),
