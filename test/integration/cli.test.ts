@@ -48,6 +48,14 @@ describe("switchyard CLI", () => {
     assert.doesNotMatch(r.stdout + r.stderr, /switchyard listening/);
   });
 
+  it("a public key that does not parse exits 1 naming AUTH_JWT_PUBLIC_KEY (no worker crash loop)", async (t) => {
+    const dir = tmpDataDir();
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const r = await runCli(["start"], { DATA_DIR: dir, PORT: "0", AUTH_JWT_PUBLIC_KEY: "-----BEGIN PUBLIC KEY-----\nZ2FyYmFnZQ==\n-----END PUBLIC KEY-----\n" });
+    assert.equal(r.code, 1, r.stderr.slice(0, 500));
+    assert.match(r.stderr, /AUTH_JWT_PUBLIC_KEY/);
+  });
+
   it("APP_ENV=prod without a JWT key refuses to start and generates nothing", async (t) => {
     const dir = tmpDataDir();
     t.after(() => rmSync(dir, { recursive: true, force: true }));

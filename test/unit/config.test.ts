@@ -60,6 +60,11 @@ describe("configuration (SPEC §6)", () => {
     assert.ok(parseConfig({ AUTH_JWT_PUBLIC_KEY: pem }).ok);
     assert.ok(problems({ AUTH_JWT_PUBLIC_KEY: "not a pem" }).some((l) => l.startsWith("AUTH_JWT_PUBLIC_KEY:")));
     assert.ok(problems({ AUTH_JWT_PUBLIC_KEY: pem, AUTH_JWT_SECRET: SECRET }).some((l) => /exactly one/.test(l)));
+    // A PEM that does not parse, or a key type the verifier cannot pin, is a named problem at start.
+    const garbage = "-----BEGIN PUBLIC KEY-----\nZ2FyYmFnZQ==\n-----END PUBLIC KEY-----\n";
+    const ed = generateKeyPairSync("ed25519").publicKey.export({ type: "spki", format: "pem" }).toString();
+    const p384 = generateKeyPairSync("ec", { namedCurve: "secp384r1" }).publicKey.export({ type: "spki", format: "pem" }).toString();
+    for (const bad of [garbage, ed, p384]) assert.ok(problems({ AUTH_JWT_PUBLIC_KEY: bad }).some((l) => l.startsWith("AUTH_JWT_PUBLIC_KEY:")));
   });
 
   it("origin lists are exact origins: no wildcard, no path", () => {
