@@ -7,6 +7,8 @@ export type Clock = () => Date;
 export interface FlagStoreOptions {
   readonly now?: Clock;
   readonly defaults?: Readonly<Record<string, FlagDefault>>;
+  /** Set when this store stands in for an unavailable configured backend. */
+  readonly fallbackOf?: string;
 }
 
 // Every backend stores the same thing: records per owner (null = global, else a tenant id).
@@ -15,10 +17,16 @@ export abstract class RecordFlagStore implements FlagStore {
   abstract readonly backend: FlagStore["backend"];
   protected readonly now: Clock;
   protected readonly defaults: Readonly<Record<string, FlagDefault>>;
+  private readonly fallbackOf: string | undefined;
 
   protected constructor(opts: FlagStoreOptions) {
     this.now = opts.now ?? (() => new Date());
     this.defaults = opts.defaults ?? DEFAULT_FLAGS;
+    this.fallbackOf = opts.fallbackOf;
+  }
+
+  describe(): string {
+    return this.fallbackOf ? `${this.backend} (fallback: ${this.fallbackOf})` : this.backend;
   }
 
   protected abstract readAll(owner: string | null): Promise<Map<string, FlagRecord>>;

@@ -57,6 +57,8 @@ export interface FlagStore {
   /** Live change feed, where the backend has one. Returns an unsubscribe function. */
   watch?(listener: (change: FlagChange) => void): () => void;
   health(): Promise<AdapterHealth>;
+  /** For /readyz: the backend in use, e.g. "memory (fallback: nats unavailable: …)". */
+  describe(): string;
   /** Releases what the store opened itself (never an injected client/connection). */
   close(): Promise<void>;
 }

@@ -99,9 +99,17 @@ describe("FlagsService.isEnabled: never throws (OpenFeature)", () => {
 });
 
 describe("createFlagStore", () => {
-  it("selects by FEATURE_FLAGS_BACKEND and refuses a configured backend it has no client for", async () => {
+  it("selects by FEATURE_FLAGS_BACKEND; an unusable backend is a declared memory fallback in dev, an error in prod", async () => {
     assert.equal((await createFlagStore(configFrom({}))).backend, "memory");
-    await assert.rejects(createFlagStore(configFrom({ FEATURE_FLAGS_BACKEND: "firestore" })), /FIRESTORE_PROJECT_ID/);
-    await assert.rejects(createFlagStore(configFrom({ FEATURE_FLAGS_BACKEND: "nats" })), /NATS/);
+    const { logger, lines } = capturedLogger();
+    const fs = await createFlagStore(configFrom({ FEATURE_FLAGS_BACKEND: "firestore" }), { logger });
+    assert.equal(fs.describe(), "memory (fallback: firestore unavailable: FIRESTORE_PROJECT_ID is not set)");
+    const nats = await createFlagStore(configFrom({ FEATURE_FLAGS_BACKEND: "nats" }), { logger });
+    assert.equal(nats.describe(), "memory (fallback: nats unavailable: no NATS connection)");
+    const warns = lines.filter((l) => l.level === 40 && l.adapter === "flags");
+    assert.deepEqual(warns.map((w) => [w.wanted, w.using]), [["firestore", "memory"], ["nats", "memory"]]);
+    const prod = { APP_ENV: "prod", AUTH_JWT_SECRET: "x".repeat(32) };
+    await assert.rejects(createFlagStore(configFrom({ ...prod, FEATURE_FLAGS_BACKEND: "firestore" })), /FIRESTORE_PROJECT_ID.*no fallback in prod/);
+    await assert.rejects(createFlagStore(configFrom({ ...prod, FEATURE_FLAGS_BACKEND: "nats" })), /no fallback in prod/);
   });
 });
