@@ -1,7 +1,10 @@
 import type { MessagePort } from "node:worker_threads";
 import type { Logger } from "pino";
 import { WorkerActorHost } from "../actors/worker-host.js";
+import type { ActorHost } from "../actors/types.js";
 import { createVerifier, keyFromConfig } from "../auth/verifier.js";
+import { isClusterMode } from "../cluster/connect.js";
+import { FrontCluster } from "../cluster/front-cluster.js";
 import type { Config } from "../config/index.js";
 import { gateError, LeaseHolder, type GateAction, type LeaseRequest, type LeaseResponse } from "../gatechain/index.js";
 import { createFrontMetrics } from "../observability/metrics.js";
@@ -10,13 +13,13 @@ import type { Registry } from "../registry/registry.js";
 import { Resources } from "../resources/resources.js";
 import { rpcClient, type Remote } from "../rpc/rpc.js";
 import type { DatasetsApi, FlagsApi, MediaApi, RawApi } from "./http/routes/adapters.js";
-import type { AuditEntry } from "./http/pipeline.js";
+import { ANONYMOUS_TENANT, type AuditEntry } from "./http/pipeline.js";
 import type { FromFront, ToFront } from "./control.js";
 import { mountHttp } from "./http/uws-http.js";
 import type { Admit } from "./http/routes/admit.js";
 import { buildRouter, type GateAdmin } from "./http/routes/index.js";
 import type { Ops } from "./http/routes/ops.js";
-import { Hub } from "./realtime/hub.js";
+import { Hub, type HubActors } from "./realtime/hub.js";
 import { mountSse } from "./realtime/sse.js";
 import { mountWs } from "./realtime/ws-server.js";
 import { uWS, uwsDescription, uwsNative, type us_listen_socket } from "./uws.js";
@@ -31,6 +34,8 @@ export class FrontRuntime {
   private readonly app = uWS.App();
   private readonly metrics;
   private readonly actors: WorkerActorHost;
+  /** Set when CHAT_BUS_BACKEND is nats or redis: placement, forwarding and cross-node fan-out. */
+  private readonly cluster: FrontCluster | undefined;
   private readonly hub: Hub;
   private readonly rpc;
   private readonly leases: LeaseHolder;
@@ -45,10 +50,21 @@ export class FrontRuntime {
     this.rpc = rpcClient(rpcPort, config.REQUEST_TIMEOUT_MS);
     this.actors = new WorkerActorHost(config.ACTOR_WORKERS, (rkey, epoch, events) => this.hub.onEvents(rkey, epoch, events), config.REQUEST_TIMEOUT_MS);
     // Late-bound: the WS server is mounted below; its publish also checks backpressure after a burst.
-    this.hub = new Hub(this.actors, (topic, frame) => this.ws.publish(topic, frame), log);
+    this.cluster = isClusterMode(config)
+      ? new FrontCluster({
+          config, index, local: this.actors, rpc: this.rpc, log,
+          metrics: this.metrics.registry,
+          onEvents: (rkey, epoch, events) => this.hub.onEvents(rkey, epoch, events),
+          resyncAll: () => {
+            for (let i = 0; i < this.actors.workers; i++) this.hub.onWorkerUp(i);
+          },
+        })
+      : undefined;
+    const actors: ActorHost & HubActors = this.cluster ?? this.actors;
+    this.hub = new Hub(actors, (topic, frame) => this.ws.publish(topic, frame), log);
     this.actors.onWorkerUp((i) => this.hub.onWorkerUp(i));
     const registry = new CachedRegistry(this.rpc.service<Registry>("registry"));
-    const resources = new Resources(registry, this.actors, (ref) => this.metrics.eventsAppended.inc({ kind: ref.kind }));
+    const resources = new Resources(registry, actors, (ref) => this.metrics.eventsAppended.inc({ kind: ref.kind }));
     this.leases = new LeaseHolder({ request: (msg: LeaseRequest) => this.rpc.call<LeaseResponse>("gates", "lease", [msg]) });
     const admit: Admit = async (tenantId, action) => {
       const d = this.leases.tryAdmit(tenantId, action as GateAction) ?? (await this.leases.admit(tenantId, action as GateAction));
@@ -64,7 +80,8 @@ export class FrontRuntime {
         const r = await supervisorOps.readiness();
         // Connection counts are the answering front's own (one front per node by default).
         const connections = { front: this.index, ws: this.ws.connections, sse: this.sse.streams };
-        return { ready: r.ready && !this.draining, checks: { ...r.checks, uws: uwsDescription, connections } };
+        const c = this.cluster?.checks() ?? { ready: true, checks: {} };
+        return { ready: r.ready && c.ready && !this.draining, checks: { ...r.checks, ...c.checks, uws: uwsDescription, connections } };
       },
       metrics: () => supervisorOps.metrics(),
     };
@@ -80,10 +97,10 @@ export class FrontRuntime {
     // The audit trail: every mutating request and every 401/403, sent off the request path.
     const audit = (e: AuditEntry) => {
       void this.rpc.call("datasets", "audit", [{
-        tenantId: e.tenantId ?? "_unauthenticated",
+        tenantId: e.tenantId ?? ANONYMOUS_TENANT,
         type: e.status === 401 || e.status === 403 ? "auth.denied" : "http.mutation",
         ...(e.sub ? { actor: e.sub } : {}),
-        payload: { requestId: e.requestId, method: e.method, route: e.route, status: e.status, code: e.code },
+        payload: { requestId: e.requestId, method: e.method, route: e.route, status: e.status, code: e.code, claimedTenant: e.claimedTenant },
       }]).catch((err: unknown) => log.warn({ err }, "audit event not delivered to the supervisor"));
     };
     this.ws = mountWs(this.app, { config, resources, hub: this.hub, admit, verify, metrics: this.metrics, isDraining }, log);
@@ -111,6 +128,8 @@ export class FrontRuntime {
   async control(msg: ToFront): Promise<FromFront | undefined> {
     switch (msg.t) {
       case "listen":
+        // A cluster front takes clients only once it has its bus link and the member list.
+        await this.cluster?.ready;
         return this.listen(msg.port);
       case "actor-port":
         this.actors.setPort(msg.worker, msg.port);
@@ -130,7 +149,7 @@ export class FrontRuntime {
         // Force-close what is left (idle keep-alive sockets): a worker thread that ends
         // with uWS sockets still open aborts the whole process.
         (this.app as unknown as { close(): void }).close(); // present at run time, missing from this version's typings
-        await this.actors.close();
+        await (this.cluster ?? this.actors).close();
         this.rpc.close();
         return undefined;
     }
@@ -139,6 +158,7 @@ export class FrontRuntime {
   private async drain(): Promise<void> {
     if (this.draining) return;
     this.draining = true;
+    this.cluster?.startDrain();
     if (this.socket) uWS.us_listen_socket_close(this.socket);
     this.socket = undefined;
     this.ws.closeAll();

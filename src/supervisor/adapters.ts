@@ -18,17 +18,18 @@ export async function startAdapters(config: Config, log: Logger, metrics: PromRe
   const mediaRepo = createMedia(config, { backend: config.MEDIA_BACKEND });
   const media = new MediaService({ repo: mediaRepo });
 
-  // Flags over NATS KV share the node's connection policy; the connection is only opened when asked for.
-  const flagsNats = config.FEATURE_FLAGS_BACKEND === "nats" ? await NatsBus.connect({ servers: config.NATS_URL, name: "switchyard-flags" }) : undefined;
-  let firestore: import("@google-cloud/firestore").Firestore | undefined;
-  if (config.FEATURE_FLAGS_BACKEND === "firestore" && config.FIRESTORE_PROJECT_ID) {
-    const { Firestore } = await import("@google-cloud/firestore");
-    const host = config.FIRESTORE_EMULATOR_HOST;
-    firestore = new Firestore(host ? { projectId: config.FIRESTORE_PROJECT_ID, host, ssl: false } : { projectId: config.FIRESTORE_PROJECT_ID });
-  }
+  // Flags over NATS KV need a connection; when it cannot be made, the factory's declared policy
+  // applies (memory with a warn in dev/staging, a start-up error in prod).
+  const flagsNats = config.FEATURE_FLAGS_BACKEND === "nats"
+    ? await NatsBus.connect({ servers: config.NATS_URL, name: "switchyard-flags" }).catch((e: unknown) => {
+        log.warn({ adapter: "flags", err: e instanceof Error ? e.message : String(e) }, "NATS unreachable for feature flags");
+        return undefined;
+      })
+    : undefined;
   const flagStore = await createFlagStore(config, {
     logger: log.child({ adapter: "flags" }),
-    ...(firestore ? { firestore } : {}),
+    registry: metrics,
+    ...(config.FIRESTORE_EMULATOR_HOST ? { firestoreEmulatorHost: config.FIRESTORE_EMULATOR_HOST } : {}),
     ...(flagsNats ? { nats: flagsNats.connection } : {}),
   });
   const flags = new FlagsService(flagStore, log.child({ adapter: "flags" }));
@@ -69,7 +70,7 @@ export async function startAdapters(config: Config, log: Logger, metrics: PromRe
       return {
         rawStorage: raw.describe(),
         media: config.MEDIA_BACKEND,
-        flags: config.FEATURE_FLAGS_BACKEND,
+        flags: flagStore.describe(),
         logging: datasets.describe(),
       };
     },
@@ -77,9 +78,8 @@ export async function startAdapters(config: Config, log: Logger, metrics: PromRe
       await datasetBackend.close();
       await raw.close();
       await mediaRepo.close?.();
-      await flagStore.close?.();
+      await flagStore.close();
       await flagsNats?.close();
-      await firestore?.terminate();
     },
   };
 }

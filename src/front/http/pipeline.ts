@@ -7,9 +7,13 @@ import type { Router } from "./router.js";
 import { isValidId } from "../../registry/ids.js";
 import type { HttpReply, HttpRequest, Route, RouteContext } from "./types.js";
 
+/** Reserved tenant for audit events of callers whose tenant was never established. */
+export const ANONYMOUS_TENANT = "_anonymous";
+
 export interface AuditEntry {
   readonly requestId: string;
   readonly tenantId: string | null;
+  readonly claimedTenant: string | null;
   readonly sub: string | null;
   readonly method: string;
   readonly route: string;
@@ -111,8 +115,10 @@ const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 function report(deps: PipelineDeps, req: HttpRequest, route: string, p: Principal | undefined, tenantId: string | null, status: number, code: string | null): void {
   if (!deps.audit) return;
   if (!(status === 401 || status === 403 || (MUTATING.has(req.method) && status < 400))) return;
-  // Refusals before the tenant was established are tagged with the tenant the caller named, when well-formed.
+  // A refusal before the acting tenant is established (401, forbidden_tenant) is not written into
+  // the tenant the caller named — anyone could fill another tenant's trail — but into the reserved
+  // ANONYMOUS_TENANT, with the claimed tenant in the payload.
   const named = req.headers["x-tenant-id"];
-  const tag = tenantId ?? (named !== undefined && isValidId(named) ? named : null);
-  deps.audit({ requestId: req.requestId, tenantId: tag, sub: p?.sub ?? null, method: req.method, route, status, code });
+  const claimedTenant = tenantId === null && named !== undefined && isValidId(named) ? named : null;
+  deps.audit({ requestId: req.requestId, tenantId, claimedTenant, sub: p?.sub ?? null, method: req.method, route, status, code });
 }
