@@ -15,6 +15,8 @@ const commandSchema = z.discriminatedUnion("cmd", [
     conns: z.array(z.array(z.string())).max(50_000),
     concurrency: z.number().int().min(1).max(2_000),
     timeoutMs: z.number().int().min(100).max(120_000),
+    /** stop starting new connections after this long (the rest count as not attempted) */
+    budgetMs: z.number().int().min(100).max(600_000).optional(),
   }),
   z.object({ cmd: z.literal("stats"), expected: expectedSchema, reset: z.boolean(), rebase: z.boolean().default(false) }),
   z.object({
@@ -42,12 +44,13 @@ async function open(c: Extract<z.infer<typeof commandSchema>, { cmd: "open" }>):
   if (!g) groups.set(c.group, (g = new Group()));
   const group = g;
   const t0 = performance.now();
-  const res: OpenResult = { opened: 0, failed: 0, errorSamples: [], elapsedMs: 0 };
+  const res: OpenResult = { opened: 0, failed: 0, notAttempted: 0, errorSamples: [], elapsedMs: 0 };
+  const deadline = c.budgetMs === undefined ? Infinity : t0 + c.budgetMs;
   let next = 0;
   // A bounded number of handshakes in flight: a burst of thousands would
   // overflow the listen backlog and measure SYN retries, not the server.
   const worker = async (): Promise<void> => {
-    while (next < c.conns.length) {
+    while (next < c.conns.length && performance.now() < deadline) {
       const channels = c.conns[next++]!;
       try {
         conns.push(await openSubscriber(c.sub, channels, group, c.timeoutMs));
@@ -60,6 +63,7 @@ async function open(c: Extract<z.infer<typeof commandSchema>, { cmd: "open" }>):
   };
   await Promise.all(Array.from({ length: Math.min(c.concurrency, c.conns.length) }, worker));
   res.elapsedMs = performance.now() - t0;
+  res.notAttempted = c.conns.length - next;
   return res;
 }
 

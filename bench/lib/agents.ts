@@ -3,7 +3,7 @@
 import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { OpenResult, PubSpec, PubStats, SubSpec, SubStats } from "./protocol.js";
-import { spawnNode, stopChild, type CorePlan } from "./system.js";
+import { nodeFlags, spawnNode, stopChild, type CorePlan } from "./system.js";
 
 const AGENT_MAIN = fileURLToPath(new URL("../agent/main.js", import.meta.url));
 
@@ -57,10 +57,11 @@ export class Agent {
     });
   }
 
-  open(group: string, sub: SubSpec, conns: string[][], timeoutMs: number, concurrency = 128): Promise<OpenResult> {
-    // The agent bounds each handshake by timeoutMs; the whole batch gets enough for its waves plus slack.
+  open(group: string, sub: SubSpec, conns: string[][], timeoutMs: number, budgetMs?: number, concurrency = 128): Promise<OpenResult> {
+    // The agent bounds each handshake by timeoutMs; the whole batch gets enough for its waves (or its budget) plus slack.
     const waves = Math.ceil(conns.length / concurrency) + 1;
-    return this.call({ cmd: "open", group, sub, conns, concurrency, timeoutMs }, timeoutMs * waves + 10_000);
+    const limit = budgetMs === undefined ? timeoutMs * waves : budgetMs + timeoutMs;
+    return this.call({ cmd: "open", group, sub, conns, concurrency, timeoutMs, budgetMs }, limit + 10_000);
   }
 
   stats(expected: Record<string, number>, reset: boolean, rebase = false): Promise<Record<string, SubStats>> {
@@ -76,7 +77,10 @@ export class Agent {
   }
 
   async stop(): Promise<void> {
+    const exited = new Promise<void>((r) => (this.exitError ? r() : this.child.once("exit", () => r())));
     await this.call({ cmd: "exit" }, 2_000).catch(() => undefined);
+    // Let it exit by itself first (a --cpu-prof profile is written on a clean exit), then insist.
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 3_000))]);
     await stopChild(this.child, 2_000);
   }
 }
@@ -87,7 +91,7 @@ export class AgentPool {
   static async start(count: number, plan: CorePlan): Promise<AgentPool> {
     const agents: Agent[] = [];
     for (let i = 0; i < count; i++) {
-      const child = spawnNode([AGENT_MAIN], plan.clientCores, {
+      const child = spawnNode([...nodeFlags("BENCH_AGENT_ARGS"), AGENT_MAIN], plan.clientCores, {
         stdio: ["ignore", "inherit", "inherit", "ipc"],
         env: { ...process.env, BENCH_AGENT_ID: `a${i}` },
       });
@@ -112,17 +116,31 @@ export class AgentPool {
     return this.agents[i % this.agents.length]!;
   }
 
-  /** Spreads connections round-robin over the agents and opens them in parallel. */
-  async openSpread(group: string, sub: SubSpec, conns: string[][], timeoutMs: number): Promise<OpenResult> {
-    const parts: string[][][] = this.agents.map(() => []);
+  /**
+   * The last agent publishes; the others hold subscribers. A publisher in its own
+   * process keeps its pace and its ack handling off the subscribers' busy event loops.
+   */
+  get publisher(): Agent {
+    return this.agents[this.agents.length - 1]!;
+  }
+
+  get subscriberAgents(): Agent[] {
+    return this.agents.length > 1 ? this.agents.slice(0, -1) : this.agents;
+  }
+
+  /** Spreads connections round-robin over the subscriber agents and opens them in parallel. */
+  async openSpread(group: string, sub: SubSpec, conns: string[][], timeoutMs: number, budgetMs?: number): Promise<OpenResult> {
+    const agents = this.subscriberAgents;
+    const parts: string[][][] = agents.map(() => []);
     conns.forEach((c, i) => parts[i % parts.length]!.push(c));
     const t0 = performance.now();
-    const rs = await Promise.all(parts.map((p, i) => (p.length === 0 ? null : this.agents[i]!.open(group, sub, p, timeoutMs))));
-    const out: OpenResult = { opened: 0, failed: 0, errorSamples: [], elapsedMs: performance.now() - t0 };
+    const rs = await Promise.all(parts.map((p, i) => (p.length === 0 ? null : agents[i]!.open(group, sub, p, timeoutMs, budgetMs))));
+    const out: OpenResult = { opened: 0, failed: 0, notAttempted: 0, errorSamples: [], elapsedMs: performance.now() - t0 };
     for (const r of rs) {
       if (!r) continue;
       out.opened += r.opened;
       out.failed += r.failed;
+      out.notAttempted += r.notAttempted;
       out.errorSamples.push(...r.errorSamples.slice(0, 3));
     }
     return out;

@@ -98,6 +98,8 @@ export interface PubStats {
 export interface OpenResult {
   opened: number;
   failed: number;
+  /** connections never started because the open budget ran out */
+  notAttempted: number;
   errorSamples: string[];
   elapsedMs: number;
 }

@@ -36,6 +36,9 @@ export function planCores(): CorePlan {
   return { nproc, taskset, serverCores, clientCores, note: `server pinned to core ${serverCores.join(",")}, load client to ${clientCores.join(",")} (taskset)` };
 }
 
+/** Extra node flags from the environment, e.g. BENCH_AGENT_ARGS="--cpu-prof --cpu-prof-dir=prof" (NODE_OPTIONS refuses --cpu-prof). */
+export const nodeFlags = (name: "BENCH_AGENT_ARGS" | "BENCH_SERVER_ARGS"): string[] => (process.env[name] ?? "").split(/\s+/).filter(Boolean);
+
 /** Spawns `node <args>` pinned to `cores` (taskset execs node, so the pid is node's). */
 export function spawnNode(args: string[], cores: number[], opts: SpawnOptions): ChildProcess {
   if (cores.length > 0) return spawn("taskset", ["-c", cores.join(","), process.execPath, ...args], opts);

@@ -2,13 +2,16 @@
 // highest publish rate that stays lossless, fully drained, with p99 < 250 ms.
 // Doubling from a low rate finds the first failure, then bisection narrows
 // it; the step count and every wait are capped.
-import { CONNS_PER_AGENT, type AgentPool } from "../lib/agents.js";
+import type { AgentPool } from "../lib/agents.js";
 import type { Percentiles } from "../lib/histogram.js";
 import { sleep } from "../lib/system.js";
 import type { RunningTarget, Target } from "../targets/target.js";
-import { CpuWindow, merge, ms, pick, qualityMetrics, round, waitDrained, windowMs, type Measured, type Scenario, type ScenarioEnv, UNLIMITED } from "./scenario.js";
+import { agentsFor, CpuWindow, merge, ms, pick, qualityMetrics, round, waitDrained, windowMs, type Measured, type Scenario, type ScenarioEnv, UNLIMITED } from "./scenario.js";
 
 const P99_LIMIT_MS = 250;
+
+/** Half-steps below 10 msg/s, where a whole step is a large fraction of the rate. */
+const roundRate = (v: number): number => (v < 10 ? Math.round(v * 2) / 2 : Math.round(v));
 
 interface Step {
   rate: number;
@@ -30,7 +33,7 @@ interface Step {
 
 const sizes = (env: ScenarioEnv) => ({
   subscribers: pick(env, 5_000, 20),
-  startRate: pick(env, 5, 20),
+  startRate: pick(env, 2, 20),
   maxSteps: pick(env, 9, 2),
   stepMs: windowMs(env, 3, 0.8),
   drainMs: pick(env, 3_000, 2_000),
@@ -50,7 +53,7 @@ export const broadcast: Scenario = {
     { key: "steps", label: "search steps", unit: "", better: "lower" },
   ],
   params: (env) => ({ ...sizes(env), p99LimitMs: P99_LIMIT_MS }),
-  agents: (env) => Math.max(env.plan.clientCores.length, Math.ceil(sizes(env).subscribers / CONNS_PER_AGENT)),
+  agents: (env) => agentsFor(env, sizes(env).subscribers),
 
   async run(t: RunningTarget, _target: Target, env: ScenarioEnv, pool: AgentPool): Promise<Measured> {
     const s = sizes(env);
@@ -71,8 +74,8 @@ export const broadcast: Scenario = {
       else failRate = rate;
       if (step.dropped > 0) break; // the system shed subscribers: later steps would measure fewer
       const lo = best?.rate ?? 0;
-      const next = failRate === undefined ? rate * 2 : Math.round((lo + failRate) / 2);
-      if (next <= lo || next >= (failRate ?? Infinity) || (failRate !== undefined && failRate - lo <= Math.max(1, lo * 0.1))) break;
+      const next = failRate === undefined ? rate * 2 : roundRate((lo + failRate) / 2);
+      if (next <= lo || next >= (failRate ?? Infinity) || (failRate !== undefined && failRate - lo <= Math.max(0.5, lo * 0.15))) break;
       rate = next;
     }
     const at = best ?? steps[0]!;
@@ -94,7 +97,7 @@ export const broadcast: Scenario = {
 async function runStep(t: RunningTarget, pool: AgentPool, channel: string, rate: number, stepMs: number, drainMs: number): Promise<Step> {
   await pool.stats({}, true); // discard anything from before this window
   const cpu = new CpuWindow(t.pid);
-  const pub = await pool.at(0).publish({
+  const pub = await pool.publisher.publish({
     pub: t.pub("ws", "thread"), channels: [channel], mode: "rate", rate, conns: 1, inflight: 1_000,
     durationMs: stepMs, maxMessages: Math.ceil((rate * stepMs) / 1000),
   });

@@ -37,28 +37,29 @@ export const noisyNeighbour: Scenario = {
     { key: "floodRefused", label: "flooding tenant refused", unit: "msgs", better: "info" },
   ],
   params: (env) => sizes(env),
-  // A second agent keeps the flood's ack handling off the quiet publishers' event loop.
-  agents: (env) => Math.max(env.tiny ? 1 : 2, env.plan.clientCores.length),
+  // Quiet subscribers, the flood, and the quiet publishers each in their own process, so
+  // the flood's client-side work does not show up as the quiet tenants' latency.
+  agents: (env) => (env.tiny ? 2 : 3),
 
   async run(t: RunningTarget, _target: Target, env: ScenarioEnv, pool: AgentPool): Promise<Measured> {
     const s = sizes(env);
     const tenants = QUIET.slice(0, s.quietTenants);
     const quiet: Array<{ tenant: BenchTenant; channels: string[] }> = [];
+    const quietSubs = pool.subscriberAgents[0]!;
+    const flooder = pool.subscriberAgents[1] ?? pool.publisher;
     for (const tenant of tenants) {
       const channels = await t.channels("thread", s.threadsPerTenant, tenant);
       quiet.push({ tenant, channels });
       const conns = channels.flatMap((ch) => Array.from({ length: s.subsPerThread }, () => [ch]));
-      const open = await pool.at(0).open("quiet", t.sub("ws", "thread", tenant), conns, 15_000);
+      const open = await quietSubs.open("quiet", t.sub("ws", "thread", tenant), conns, 15_000);
       if (open.failed > 0) throw new Error(`${open.failed} quiet subscribers failed: ${open.errorSamples.join("; ")}`);
     }
     const floodChannels = await t.channels("thread", s.floodThreads, "noisy");
     env.log(`  ${tenants.length} quiet tenants ready, ${floodChannels.length} flood threads`);
 
-    // Quiet publishers on agent 0 (with their subscribers); the flood on agent 1, so a
-    // saturated flood client does not delay the quiet tenants' own sends.
     const quietPhase = async (): Promise<{ m: Merged; pubs: PubStats[] }> => {
       await pool.stats({}, true);
-      const pubs = await Promise.all(quiet.map((q) => pool.at(0).publish({
+      const pubs = await Promise.all(quiet.map((q) => pool.publisher.publish({
         pub: t.pub("ws", "thread", q.tenant), channels: q.channels, mode: "rate", rate: q.channels.length * s.threadRate,
         conns: 1, inflight: 1_000, durationMs: s.windowMs, maxMessages: Math.ceil((q.channels.length * s.threadRate * s.windowMs) / 1000),
       })));
@@ -69,7 +70,7 @@ export const noisyNeighbour: Scenario = {
 
     const before = await quietPhase();
     env.log(`  quiet alone: p99 ${ms(before.m.hist.quantile(0.99))} ms`);
-    const floodP = pool.at(1).publish({
+    const floodP = flooder.publish({
       pub: t.pub("ws", "thread", "noisy"), channels: floodChannels, mode: "closed", rate: 0,
       conns: s.floodConns, inflight: s.floodInflight, durationMs: s.windowMs + 500, maxMessages: 50_000_000,
     });

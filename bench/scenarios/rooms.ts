@@ -1,9 +1,9 @@
 // rooms: many small channels (threads), a few subscribers each, every thread
 // publishing at a steady low rate: latency, server CPU and exact delivery
 // accounting with many independent sequences in flight.
-import { CONNS_PER_AGENT, type AgentPool } from "../lib/agents.js";
+import type { AgentPool } from "../lib/agents.js";
 import type { RunningTarget, Target } from "../targets/target.js";
-import { CpuWindow, merge, pick, quality, qualityMetrics, round, waitDrained, windowMs, type Measured, type Scenario, type ScenarioEnv, UNLIMITED } from "./scenario.js";
+import { agentsFor, CpuWindow, merge, pick, quality, qualityMetrics, round, waitDrained, windowMs, type Measured, type Scenario, type ScenarioEnv, UNLIMITED } from "./scenario.js";
 
 const sizes = (env: ScenarioEnv) => ({
   threads: pick(env, 2_000, 4),
@@ -30,10 +30,7 @@ export const rooms: Scenario = {
     const s = sizes(env);
     return { ...s, connections: s.threads * s.perThread };
   },
-  agents: (env) => {
-    const s = sizes(env);
-    return Math.max(env.plan.clientCores.length, Math.ceil((s.threads * s.perThread) / CONNS_PER_AGENT));
-  },
+  agents: (env) => agentsFor(env, sizes(env).threads * sizes(env).perThread),
 
   async run(t: RunningTarget, _target: Target, env: ScenarioEnv, pool: AgentPool): Promise<Measured> {
     const s = sizes(env);
@@ -49,7 +46,7 @@ export const rooms: Scenario = {
     await pool.stats({}, true);
     const cpu = new CpuWindow(t.pid);
     const rate = s.threads * s.threadRate;
-    const pub = await pool.at(0).publish({
+    const pub = await pool.publisher.publish({
       pub: t.pub("ws", "thread"), channels, mode: "rate", rate, conns: s.publishers, inflight: 1_000,
       durationMs: s.windowMs, maxMessages: Math.ceil((rate * s.windowMs) / 1000),
     });

@@ -2,7 +2,7 @@
 // that each system is measured the same way: a CPU window from /proc, merged
 // subscriber stats, and a bounded wait for every subscriber to drain.
 import { Histogram, type Percentiles } from "../lib/histogram.js";
-import type { AgentPool } from "../lib/agents.js";
+import { CONNS_PER_AGENT, type AgentPool } from "../lib/agents.js";
 import type { SubStats } from "../lib/protocol.js";
 import { cpuMicros, nowSec, sleep, type CorePlan } from "../lib/system.js";
 import type { Capability, RunningTarget, Target } from "../targets/target.js";
@@ -54,6 +54,9 @@ export interface Scenario {
   agents(env: ScenarioEnv): number;
   run(t: RunningTarget, target: Target, env: ScenarioEnv, pool: AgentPool): Promise<Measured>;
 }
+
+/** Subscriber agents for `conns` connections (at least one per client core) plus the publisher agent. */
+export const agentsFor = (env: ScenarioEnv, conns: number): number => Math.max(env.plan.clientCores.length, Math.ceil(conns / CONNS_PER_AGENT)) + 1;
 
 export const pick = <T>(env: ScenarioEnv, full: T, tiny: T): T => (env.tiny ? tiny : full);
 export const windowMs = (env: ScenarioEnv, fullS: number, tinyS: number): number => Math.round(1000 * (env.durationS ?? (env.tiny ? tinyS : fullS)));

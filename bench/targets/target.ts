@@ -3,7 +3,7 @@
 // run here (not built yet, say) reports why and is skipped, never fatal.
 import type { ChildProcess } from "node:child_process";
 import type { PubSpec, SubSpec } from "../lib/protocol.js";
-import { spawnNode, type CorePlan } from "../lib/system.js";
+import { nodeFlags, spawnNode, type CorePlan } from "../lib/system.js";
 
 /** ws / sse: can carry that scenario; durable: acks after a durable append; gates: per-tenant admission (GateChain). */
 export type Capability = "ws" | "sse" | "durable" | "gates";
@@ -45,7 +45,7 @@ export interface Spawned {
 
 /** Spawns a pinned node process and keeps a short tail of its output. */
 export function spawnServer(args: string[], plan: CorePlan, opts: { cwd?: string; env?: NodeJS.ProcessEnv }): Spawned {
-  const child = spawnNode(args, plan.serverCores, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawnNode([...nodeFlags("BENCH_SERVER_ARGS"), ...args], plan.serverCores, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
   const lines: string[] = [];
   const watchers: Array<(line: string) => void> = [];
   const onChunk = (c: Buffer): void => {
