@@ -104,16 +104,26 @@ describe("adapter routes through the main server", () => {
     assert.equal((await s.api("/logging/events", { token, tenant })).status, 403, "listing is admin-only");
     const listed = (await (await s.api("/logging/events?dataset=web", { token: admin, tenant })).json()) as { items: { eventId: string }[] };
     assert.ok(listed.items.some((i) => i.eventId === body.eventId));
-    // The POST above and a refused call both leave audit events, tagged with this tenant.
+    // The POST above and a refused admin call leave audit events in this tenant; a caller that is
+    // not a member is refused before the tenant is established, so its event goes to the reserved
+    // _anonymous tenant with the claimed tenant named (nobody can write into a trail they cannot join).
+    await s.api("/feature-flags/x", { method: "PUT", token, tenant, body: { enabled: true } });
     await s.api("/chat/threads", { token: await s.token(randomTenant()), tenant });
-    let audit: { items: { payload: { route: string; status: number } }[] } = { items: [] };
+    type AuditPage = { items: { tenantId: string; payload: { route: string; status: number; code: string | null; claimedTenant: string | null } }[] };
+    const read = async (t: string, tok: string) => (await (await s.api("/logging/events?dataset=audit&limit=500", { token: tok, tenant: t })).json()) as AuditPage;
+    const anonAdmin = await s.token("_anonymous", { admin: true });
+    let mine: AuditPage = { items: [] };
+    let anon: AuditPage = { items: [] };
     const deadline = Date.now() + 5000;
-    while (Date.now() < deadline) {
-      audit = (await (await s.api("/logging/events?dataset=audit", { token: admin, tenant })).json()) as typeof audit;
-      if (audit.items.some((i) => i.payload.status === 403)) break;
+    do {
+      mine = await read(tenant, admin);
+      anon = await read("_anonymous", anonAdmin);
+      if (mine.items.some((i) => i.payload.code === "forbidden_role") && anon.items.some((i) => i.payload.claimedTenant === tenant)) break;
       await new Promise((r) => setTimeout(r, 50));
-    }
-    assert.ok(audit.items.some((i) => i.payload.route === "/logging/events" && i.payload.status === 202), "mutation audited");
-    assert.ok(audit.items.some((i) => i.payload.route === "/chat/threads" && i.payload.status === 403), "refusal audited");
+    } while (Date.now() < deadline);
+    assert.ok(mine.items.some((i) => i.payload.route === "/logging/events" && i.payload.status === 202), "mutation audited");
+    assert.ok(mine.items.some((i) => i.payload.code === "forbidden_role" && i.payload.status === 403), "in-tenant refusal audited");
+    assert.ok(mine.items.every((i) => i.tenantId === tenant));
+    assert.ok(anon.items.some((i) => i.payload.claimedTenant === tenant && i.payload.code === "forbidden_tenant"), "pre-tenant refusal audited under _anonymous");
   });
 });
