@@ -109,6 +109,9 @@ function write(res: UwsResponse, o: Outcome, request: HttpRequest, corsOrigins: 
     }
     if (draining) res.writeHeader("connection", "close");
     if (o.body === undefined) res.endWithoutBody();
+    // HEAD answers GET's headers but never a body (a keep-alive client would read it as the next response).
+    // Without a length: uWS closes the connection after endWithoutBody(n) when n > 0.
+    else if (request.method === "HEAD") res.endWithoutBody();
     else res.end(o.body);
   });
 }
