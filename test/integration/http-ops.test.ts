@@ -154,3 +154,35 @@ describe("CORS (exact origins from CORS_ORIGINS)", () => {
     assert.equal(other.headers.get("access-control-allow-origin"), null);
   });
 });
+
+describe("HEAD", () => {
+  let s: TestServer;
+  before(async () => {
+    s = await startTestServer();
+  });
+  after(() => s.stop());
+
+  it("HEAD answers like GET without a body, and the keep-alive connection stays usable", async () => {
+    const { connect } = await import("node:net");
+    const sock = connect(s.port, "127.0.0.1");
+    let out = "";
+    sock.on("data", (d: Buffer) => (out += d.toString("latin1")));
+    await new Promise((r) => sock.once("connect", r));
+    after(() => sock.destroy());
+    const waitFor = async (re: RegExp): Promise<void> => {
+      const deadline = Date.now() + 5000;
+      while (!re.test(out)) {
+        assert.ok(Date.now() < deadline, `no ${re} in ${JSON.stringify(out)}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    sock.write("HEAD /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: head-1\r\n\r\n");
+    await waitFor(/x-request-id: head-1\r\n[\s\S]*\r\n\r\n/);
+    sock.write("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: get-2\r\n\r\n");
+    await waitFor(/\{"status":"ok"\}$/);
+    const [head, get] = out.split(/(?=HTTP\/1\.1 )/);
+    assert.match(head ?? "", /^HTTP\/1\.1 200 /);
+    assert.ok((head ?? "").endsWith("\r\n\r\n"), `HEAD carried a body: ${JSON.stringify(head)}`);
+    assert.match(get ?? "", /^HTTP\/1\.1 200 [\s\S]*x-request-id: get-2/);
+  });
+});
