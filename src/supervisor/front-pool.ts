@@ -23,6 +23,8 @@ export class FrontPool {
   private readonly waiting = new Map<number, (json: unknown) => void>();
   private port = 0;
   private stopping = false;
+  /** Set once every front listened; before that a dying front fails the start instead of respawning. */
+  private started = false;
   uws = "unknown";
   native = false;
 
@@ -69,6 +71,10 @@ export class FrontPool {
       port1.close();
       if (slot.worker === worker) slot.worker = undefined;
       if (this.stopping) return;
+      if (!this.started) {
+        this.log.error({ front: i, code }, "front worker failed during start-up");
+        return;
+      }
       const delay = Math.min(5000, 50 * 2 ** slot.restarts++);
       this.log.error({ front: i, code, respawnInMs: delay }, "front worker died; respawning");
       setTimeout(() => {
@@ -83,14 +89,24 @@ export class FrontPool {
   private request<T extends FromFront["t"]>(i: number, msg: ToFront, t: T): Promise<Extract<FromFront, { t: T }>> {
     const w = this.slots[i]?.worker;
     if (!w) return Promise.reject(new Error(`front ${i} is not running`));
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        w.off("message", on);
+        w.off("exit", onExit);
+      };
       const on = (m: FromFront) => {
         if (m.t === t || (t === "listening" && m.t === "listen-failed")) {
-          w.off("message", on);
+          done();
           resolve(m as Extract<FromFront, { t: T }>);
         }
       };
+      // A front that dies before answering (e.g. it cannot start) must not leave the caller waiting.
+      const onExit = (code: number) => {
+        done();
+        reject(new Error(`front ${i} exited with code ${code} before answering ${msg.t}`));
+      };
       w.on("message", on);
+      w.on("exit", onExit);
       w.postMessage(msg);
     });
   }
@@ -107,6 +123,7 @@ export class FrontPool {
   async listen(port: number): Promise<number> {
     this.port = await this.listenOne(0, port);
     for (let i = 1; i < this.slots.length; i++) await this.listenOne(i, this.port);
+    this.started = true;
     return this.port;
   }
 
