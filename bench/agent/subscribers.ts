@@ -31,7 +31,6 @@ export class Group {
     for (const { channel, t } of this.trackers) {
       const exp = expected[channel] ?? 0;
       lost += t.lost(exp);
-      if (process.env.BENCH_DEBUG && t.lost(exp) > 0) process.stderr.write(`lost on ${channel}: last=${t.last} expected=${exp} unique=${t.unique}\n`);
       if (t.last >= exp && t.lost(exp) === 0) complete++;
       if (reset) {
         const c = t.resetCounters();

