@@ -125,6 +125,7 @@ describe("bench smoke run (all scenarios, --tiny)", () => {
       // Not asserted: that a rate passed. Its p99 < 250 ms bound is a latency figure, and a loaded
       // CI machine may miss it at any size; loss, duplication and reordering must still be zero.
       assert.ok(r.metrics.steps! >= 1 && r.metrics.deliveriesPerSec! > 0, `${name}: no deliveries`);
+      assert.equal(r.metrics.badInAnyStep, 0, `${name}: a step lost, duplicated or reordered`);
       lossless(s, r);
     }
   });
