@@ -13,12 +13,13 @@ import { machineInfo, nowSec, planCores, procAvailable, type CorePlan } from "./
 import { SCENARIOS } from "./scenarios/index.js";
 import type { Scenario, ScenarioEnv } from "./scenarios/scenario.js";
 import { TARGETS } from "./targets/index.js";
-import type { RunningTarget, Target } from "./targets/target.js";
+import { killAllServers, type RunningTarget, type Target } from "./targets/target.js";
 
 const cleanups = new Set<() => Promise<void>>();
 async function cleanupAll(): Promise<void> {
   for (const c of [...cleanups]) await c().catch(() => undefined);
   cleanups.clear();
+  killAllServers();
 }
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   process.once(sig, () => {

@@ -61,7 +61,8 @@ export const switchyardTarget: Target = {
       APP_ENV: "dev", LOG_LEVEL: "warn",
     };
     delete env.AUTH_JWT_PUBLIC_KEY; // exactly one key kind may be set
-    const s = spawnServer([BIN, "start"], plan, { cwd: ROOT, env });
+    // The data dir goes with the process, however it ends (stop, crash, interrupted run).
+    const s = spawnServer([BIN, "start"], plan, { cwd: ROOT, env, onGone: () => rmSync(dataDir, { recursive: true, force: true }) });
     const base = `http://127.0.0.1:${port}`;
     const cleanup = async (): Promise<void> => {
       await stopChild(s.child, 5_000);

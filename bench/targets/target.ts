@@ -43,9 +43,29 @@ export interface Spawned {
   waitLine(re: RegExp, timeoutMs: number): Promise<RegExpExecArray>;
 }
 
+/**
+ * Every server child until it exits: a run interrupted while a server is still
+ * booting (before any target holds it) must not leave it running.
+ */
+const liveServers = new Map<ChildProcess, (() => void) | undefined>();
+
+/** SIGKILLs every server child still running and runs its `onGone` (the interrupted-run path). */
+export function killAllServers(): void {
+  for (const [c, gone] of liveServers) {
+    if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+    gone?.();
+  }
+  liveServers.clear();
+}
+
 /** Spawns a pinned node process and keeps a short tail of its output. */
-export function spawnServer(args: string[], plan: CorePlan, opts: { cwd?: string; env?: NodeJS.ProcessEnv }): Spawned {
+export function spawnServer(args: string[], plan: CorePlan, opts: { cwd?: string; env?: NodeJS.ProcessEnv; onGone?: () => void }): Spawned {
   const child = spawnNode([...nodeFlags("BENCH_SERVER_ARGS"), ...args], plan.serverCores, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+  liveServers.set(child, opts.onGone);
+  child.once("exit", () => {
+    liveServers.delete(child);
+    opts.onGone?.();
+  });
   const lines: string[] = [];
   const watchers: Array<(line: string) => void> = [];
   const onChunk = (c: Buffer): void => {
