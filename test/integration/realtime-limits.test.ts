@@ -70,6 +70,9 @@ describe("realtime limits", () => {
     t.diagnostic(`flood: ${pongs} pongs, ${limited} rate_limited before 4429`);
     assert.ok(pongs >= 1 && pongs <= 20, `${pongs} pongs (limit 10/s)`);
     assert.ok(limited >= 1, "no rate_limited error frame before the close");
+    // Each refusal names the frame it refused, so a client knows which request to retry.
+    const refused = flood.frames.filter((f) => f.op === "error" && f.code === "rate_limited").map((f) => f.ref);
+    assert.deepEqual(refused, Array.from({ length: limited }, (_, i) => `f${pongs + i}`));
     // Nothing past the refusal was acted on: pongs answer the first frames only.
     assert.deepEqual(flood.frames.filter((f) => f.op === "pong").map((f) => f.ref), Array.from({ length: pongs }, (_, i) => `f${i}`));
 

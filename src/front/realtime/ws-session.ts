@@ -115,7 +115,7 @@ export class WsSession {
 
   onMessage(message: ArrayBuffer, isBinary: boolean): void {
     if (message.byteLength > maxFrameBytes(this.deps.config)) return this.close(CLOSE.TOO_LARGE);
-    if (!this.admitFrame()) return;
+    if (!this.admitFrame(message)) return;
     if (isBinary) return this.send(errorFrame("invalid_request", "Binary frames are not supported; send JSON text"));
     let parsed: unknown;
     try {
@@ -135,7 +135,7 @@ export class WsSession {
   }
 
   /** Per-connection rate: over the limit a frame is refused; far over it, the socket closes with 4429. */
-  private admitFrame(): boolean {
+  private admitFrame(message: ArrayBuffer): boolean {
     const now = Date.now();
     if (now - this.windowStart >= 1000) {
       this.windowStart = now;
@@ -145,7 +145,7 @@ export class WsSession {
     const limit = this.deps.config.WS_MAX_MESSAGES_PER_S;
     if (this.windowCount <= limit) return true;
     if (this.windowCount > limit * 3) this.close(CLOSE.RATE_LIMITED);
-    else this.send(errorFrame("rate_limited", `More than ${limit} frames per second`));
+    else this.send(errorFrame("rate_limited", `More than ${limit} frames per second`, refOf(message)));
     return false;
   }
 
@@ -224,5 +224,15 @@ export class WsSession {
     await admit(this.user.tenantId, "ws.publish");
     const { event } = await resources.publish(ref, input);
     this.send(frame({ op: "ack", ref: f.ref ?? null, channel: f.channel, seq: event.seq }));
+  }
+}
+
+/** The `ref` of a refused frame, if it has one, so the client can tell which request was refused. */
+function refOf(message: ArrayBuffer): string | undefined {
+  try {
+    const ref = (JSON.parse(Buffer.from(message).toString("utf8")) as { ref?: unknown })?.ref;
+    return typeof ref === "string" && ref.length <= 128 ? ref : undefined;
+  } catch {
+    return undefined;
   }
 }
