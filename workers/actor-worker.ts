@@ -1,17 +1,21 @@
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import type { Config } from "../src/config/index.js";
 import type { WorkerControl, WorkerStatus } from "../src/actors/protocol.js";
 import { ActorWorkerRuntime } from "../src/actors/worker-runtime.js";
+import { createLogger } from "../src/observability/logger.js";
 
 // Thin entry: logic lives in src/actors/worker-runtime.ts.
 const { config, testHooks } = workerData as { config: Config; testHooks: boolean };
-const runtime = new ActorWorkerRuntime(config);
+const log = createLogger(config.LOG_LEVEL).child({ room: "actor-worker" });
 const hog: unknown[] = [];
+let runtime: ActorWorkerRuntime | undefined;
+let stopping = false;
 
 parentPort?.on("message", (msg: WorkerControl) => {
-  if (msg.t === "attach") runtime.attach(msg.port as import("node:worker_threads").MessagePort);
+  if (msg.t === "attach") runtime?.attach(msg.port as MessagePort);
   else if (msg.t === "drain") {
-    void runtime.drain().then(() => parentPort?.postMessage({ t: "drained" } satisfies WorkerStatus));
+    stopping = true;
+    void (runtime?.drain() ?? Promise.resolve()).then(() => parentPort?.postMessage({ t: "drained" } satisfies WorkerStatus));
   } else if (msg.t === "crash" && testHooks) {
     // Fault injection for the crash tests, enabled only by SWITCHYARD_TEST_HOOKS=1.
     if (msg.how === "exit") process.exit(3);
@@ -19,4 +23,9 @@ parentPort?.on("message", (msg: WorkerControl) => {
     else setImmediate(() => { throw new Error("injected actor worker crash"); });
   }
 });
-parentPort?.postMessage({ t: "ready" } satisfies WorkerStatus);
+
+// In a cluster the store is across the network: "ready" (and with it the ports from the fronts) waits for it.
+void ActorWorkerRuntime.open(config, () => stopping, (m, e) => log.warn({ err: e }, m)).then((r) => {
+  runtime = r;
+  if (r) parentPort?.postMessage({ t: "ready" } satisfies WorkerStatus);
+});

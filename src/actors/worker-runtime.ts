@@ -1,29 +1,47 @@
 import type { MessagePort } from "node:worker_threads";
 import type { Config } from "../config/index.js";
+import { openWorkerBackend, type WorkerBackend } from "../cluster/worker-backend.js";
 import { toWire as appToWire, type WireError } from "../errors/wire.js";
-import { openDb } from "../embedded/db.js";
-import { LogConflictError, LogUnavailableError, type StoredEvent } from "../log/event-log.js";
-import { SqliteEventLog } from "../log/sqlite.js";
+import { LogConflictError, LogUnavailableError, type EventLog, type StoredEvent } from "../log/event-log.js";
 import { resourceKey, type ResourceRef } from "../registry/ids.js";
 import { InProcessActorHost } from "./in-process-host.js";
 import type { ActorReply, ActorRequest } from "./protocol.js";
+import type { HistoryPage, PublishInput, PublishOutcome } from "./types.js";
+
+/** Shared-log writers (redis mode) retry a refused append this many times: SQLite refused it whole, so nothing was written. */
+const SHARED_LOG_RETRIES = 8;
+/**
+ * In a cluster an actor that stops receiving publishes has probably lost
+ * ownership; evicting it soon (its head is reloaded on next use) means a
+ * resource that comes back to this node starts from the log, not a stale head.
+ */
+const CLUSTER_IDLE_MS = 1000;
 
 /**
- * The inside of one actor worker: its own connection to the store, the actors
- * of the resources hashed to it, and one MessagePort per front. Events are
- * forwarded only to fronts that watch the resource, batched per flush.
+ * The inside of one actor worker: its store (see WorkerBackend), the actors of
+ * the resources hashed to it, and one MessagePort per front. Committed events
+ * are forwarded to the fronts that watch the resource, batched per flush, and
+ * in a cluster also published on the bus for the other nodes.
  */
 export class ActorWorkerRuntime {
-  private readonly db;
   private readonly host: InProcessActorHost;
+  private readonly cluster: boolean;
   private readonly watchers = new Map<string, Set<MessagePort>>();
-  private readonly outbox = new Map<MessagePort, Map<string, { epoch: string; events: StoredEvent[] }>>();
+  private readonly outbox = new Map<string, { ref: ResourceRef; epoch: string; events: StoredEvent[] }>();
   private flushScheduled = false;
   private inflight = 0;
 
-  constructor(config: Config) {
-    this.db = openDb(config.DATA_DIR);
-    this.host = new InProcessActorHost(new SqliteEventLog(this.db), (ref, event, epoch) => this.forward(ref, event, epoch));
+  constructor(private readonly backend: WorkerBackend) {
+    this.cluster = backend.mode !== "memory";
+    this.host = this.cluster
+      ? new InProcessActorHost(backend.log, (ref, event, epoch) => this.forward(ref, event, epoch), CLUSTER_IDLE_MS)
+      : new InProcessActorHost(backend.log, (ref, event, epoch) => this.forward(ref, event, epoch));
+  }
+
+  /** Opens the backend (retrying while the bus is unreachable); undefined if stopped first. */
+  static async open(config: Config, stopped: () => boolean, warn: (msg: string, e: unknown) => void): Promise<ActorWorkerRuntime | undefined> {
+    const backend = await openWorkerBackend(config, stopped, warn);
+    return backend && new ActorWorkerRuntime(backend);
   }
 
   attach(port: MessagePort): void {
@@ -36,12 +54,11 @@ export class ActorWorkerRuntime {
     while (this.inflight > 0) await new Promise((r) => setTimeout(r, 5));
     this.flush();
     await this.host.close();
-    if (this.db.open) this.db.close();
+    await this.backend.close();
   }
 
   private detach(port: MessagePort): void {
     for (const set of this.watchers.values()) set.delete(port);
-    this.outbox.delete(port);
   }
 
   private handle(port: MessagePort, msg: ActorRequest): void {
@@ -61,11 +78,11 @@ export class ActorWorkerRuntime {
   private async run(port: MessagePort, msg: Exclude<ActorRequest, { t: "unwatch" }>): Promise<unknown> {
     switch (msg.t) {
       case "publish":
-        return this.host.publish(msg.ref, msg.input);
+        return this.publish(msg.ref, msg.input);
       case "history":
-        return this.host.history(msg.ref, msg.after, msg.limit);
+        return this.cluster ? freshHistory(this.backend.reader, msg.ref, msg.after, msg.limit) : this.host.history(msg.ref, msg.after, msg.limit);
       case "head":
-        return this.host.head(msg.ref);
+        return this.cluster ? this.backend.reader.head(msg.ref) : this.host.head(msg.ref);
       case "watch": {
         // Register before reading the head: every event after the head we
         // report is then guaranteed to be forwarded (some before it may be too;
@@ -74,7 +91,20 @@ export class ActorWorkerRuntime {
         let set = this.watchers.get(rkey);
         if (!set) this.watchers.set(rkey, (set = new Set()));
         set.add(port);
-        return this.host.head(msg.ref);
+        return this.cluster ? this.backend.reader.head(msg.ref) : this.host.head(msg.ref);
+      }
+    }
+  }
+
+  private async publish(ref: ResourceRef, input: PublishInput): Promise<PublishOutcome> {
+    if (this.backend.mode !== "redis") return this.host.publish(ref, input);
+    // Every node of a redis cluster may append to any resource of the shared file:
+    // a refusal means another node appended first; the actor has dropped its head, so retry.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.host.publish(ref, input);
+      } catch (e) {
+        if (!(e instanceof LogConflictError) || attempt >= SHARED_LOG_RETRIES) throw e;
       }
     }
   }
@@ -87,15 +117,11 @@ export class ActorWorkerRuntime {
 
   private forward(ref: ResourceRef, event: StoredEvent, epoch: string): void {
     const rkey = resourceKey(ref);
-    const ports = this.watchers.get(rkey);
-    if (!ports) return;
-    for (const port of ports) {
-      let byKey = this.outbox.get(port);
-      if (!byKey) this.outbox.set(port, (byKey = new Map()));
-      let entry = byKey.get(rkey);
-      if (!entry) byKey.set(rkey, (entry = { epoch, events: [] }));
-      entry.events.push(event);
-    }
+    // In memory mode only watched resources are collected (as before); a cluster publishes every commit.
+    if (!this.cluster && !this.watchers.has(rkey)) return;
+    let entry = this.outbox.get(rkey);
+    if (!entry) this.outbox.set(rkey, (entry = { ref, epoch, events: [] }));
+    entry.events.push(event);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       queueMicrotask(() => this.flush());
@@ -104,11 +130,19 @@ export class ActorWorkerRuntime {
 
   private flush(): void {
     this.flushScheduled = false;
-    for (const [port, byKey] of this.outbox) {
-      for (const [rkey, { epoch, events }] of byKey) port.postMessage({ t: "events", rkey, epoch, events } satisfies ActorReply);
+    for (const [rkey, { ref, epoch, events }] of this.outbox) {
+      for (const port of this.watchers.get(rkey) ?? []) port.postMessage({ t: "events", rkey, epoch, events } satisfies ActorReply);
+      this.backend.publish(ref, epoch, events);
     }
     this.outbox.clear();
   }
+}
+
+/** history() from the log itself, not an actor's cached head (another node may have appended). */
+async function freshHistory(log: EventLog, ref: ResourceRef, after: number, limit: number): Promise<HistoryPage> {
+  const head = await log.head(ref);
+  const events = after >= head.lastSeq ? [] : await log.read(ref, after, limit);
+  return { events, head };
 }
 
 function toWire(e: unknown): WireError {

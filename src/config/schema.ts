@@ -32,6 +32,12 @@ const optionalText = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === "" ? undefined : v));
 
+/** host-pid-random: readable in /readyz, and never reused by a restarted process. */
+function defaultNodeId(): string {
+  const host = os.hostname().replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 32) || "node";
+  return `${host}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
 export const envSchema = z.object({
   PORT: int(0, 65535).default(8080),
   HOST: z.string().min(1).default("127.0.0.1"),
@@ -47,6 +53,17 @@ export const envSchema = z.object({
   NATS_URL: z.string().default("nats://127.0.0.1:4222"),
   NATS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default("sy"),
   REDIS_URL: z.string().default("redis://127.0.0.1:6379"),
+  /** This node's id in the cluster (membership, owner subjects). Default: host-pid-random, unique per start. */
+  NODE_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, _ and - only (1-64)").default(defaultNodeId),
+  /** JetStream replicas of the event log stream and KV buckets: 1 for one server, 3 for a production cluster. */
+  NATS_REPLICAS: z.coerce.number().int().refine((n) => n === 1 || n === 3 || n === 5, "1, 3 or 5").default(1),
+  CLUSTER_HEARTBEAT_MS: int(50, 60_000).default(1000),
+  /** A member whose last heartbeat is older than this is dead; its resources move (failover bound ≈ this + 250 ms). */
+  CLUSTER_TTL_MS: int(150, 600_000).default(3000),
+  /** Deadline of a publish forwarded to the owning node, retries included. */
+  CLUSTER_FORWARD_TIMEOUT_MS: int(100, 120_000).default(5000),
+  /** CHAT_BUS_BACKEND=redis: the directory (one host) holding the event log and registry every node shares. */
+  CLUSTER_SHARED_DIR: optionalText,
   ACTOR_WORKERS: int(1, 64).default(Math.max(1, os.availableParallelism())),
   FRONT_WORKERS: int(1, 64).default(1),
   RAW_STORAGE_BACKEND: z.enum(["memory", "s3"]).default("memory"),

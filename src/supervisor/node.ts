@@ -3,13 +3,14 @@ import type { Logger } from "pino";
 import { AggregatorRegistry } from "prom-client";
 import { ActorWorkerPool } from "../actors/worker-pool.js";
 import type { Config } from "../config/index.js";
-import { openDb, DB_FILE } from "../embedded/db.js";
+import { openDb, DB_FILE, type Db } from "../embedded/db.js";
 import { createGateConfigStore, GateChainService } from "../gatechain/index.js";
 import { createSupervisorMetrics } from "../observability/metrics.js";
 import { SqliteRegistry } from "../registry/sqlite.js";
 import type { ResourceKind, ResourceRef } from "../registry/ids.js";
-import type { RegisterInput } from "../registry/registry.js";
+import type { RegisterInput, Registry } from "../registry/registry.js";
 import type { ServiceTable } from "../rpc/rpc.js";
+import { startCluster } from "../cluster/node-cluster.js";
 import { FrontPool } from "./front-pool.js";
 import { startAdapters } from "./adapters.js";
 
@@ -29,8 +30,12 @@ export interface RunningNode {
 export async function startNode(config: Config, log: Logger, opts: { jwtSecret?: string } = {}): Promise<RunningNode> {
   const metrics = createSupervisorMetrics();
   const dataDir = resolve(config.DATA_DIR);
-  const db = openDb(dataDir);
-  const registry = new SqliteRegistry(db);
+  // Cluster modes keep the registry on the shared store; the node's own file still holds its GateChain and media.
+  const cluster = config.CHAT_BUS_BACKEND === "memory" ? undefined : await startCluster(config, log.child({ room: "cluster" }), metrics.registry);
+  let db: Db | undefined;
+  let registry: Registry;
+  if (cluster) registry = cluster.registry;
+  else registry = new SqliteRegistry((db = openDb(dataDir)));
   const gates = await GateChainService.open({
     config,
     store: createGateConfigStore({ kind: "sqlite", dir: dataDir }),
@@ -61,9 +66,10 @@ export async function startNode(config: Config, log: Logger, opts: { jwtSecret?:
       setKillswitch: (t: string, a: string, on: boolean) => gates.setKillswitch(t, a, on),
       status: (t: string) => gates.status(t),
     },
+    ...(cluster ? { cluster: cluster.service } : {}),
     ops: {
       readiness: async () => ({
-        ready: !draining && pool.liveWorkers() === pool.size && fronts.live() === fronts.size,
+        ready: !draining && pool.liveWorkers() === pool.size && fronts.live() === fronts.size && (cluster?.ready() ?? true),
         checks: {
           node: draining ? "draining" : "serving",
           store: `sqlite (${resolve(dataDir, DB_FILE)})`,
@@ -73,6 +79,7 @@ export async function startNode(config: Config, log: Logger, opts: { jwtSecret?:
           fronts: `${fronts.live()}/${fronts.size} live`,
           gatechain: "sqlite",
           ...adapters.checks(),
+          ...(cluster ? await cluster.checks() : {}),
         },
       }),
       metrics: async () => {
@@ -101,13 +108,18 @@ export async function startNode(config: Config, log: Logger, opts: { jwtSecret?:
       if (draining) return;
       draining = true;
       log.info({ reason }, "draining");
+      // Leave the cluster first: the others take this node's resources over at once, and the
+      // clients we close next reconnect to nodes that already own them (a late append of ours
+      // races the new owner harmlessly: the log's CAS refuses one of the two).
+      await cluster?.leave();
       await fronts.drain();
       await pool.drain();
       await fronts.exit();
       await gates.close();
       await adapters.close();
       await registry.close();
-      db.close();
+      await cluster?.close();
+      db?.close();
       log.info("drained");
     },
   };

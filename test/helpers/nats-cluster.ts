@@ -1,0 +1,104 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { freePort, managedProcess, type TestServer } from "./nats-server.js";
+import { spawnServer, tmpDataDir, type ChildServer } from "./server.js";
+
+// Real clusters for the cluster tests: a 3-server JetStream cluster on
+// loopback (ports in 20000–32700, so a stopped server can come back on its
+// ports), and switchyard nodes as child processes sharing one NATS prefix.
+
+export interface NatsCluster {
+  readonly servers: TestServer[];
+  /** Comma-separated client URLs of all servers, as NATS_URL takes them. */
+  readonly url: string;
+  destroy(): Promise<void>;
+}
+
+export async function startNatsCluster(size = 3): Promise<NatsCluster> {
+  const dir = mkdtempSync(join(tmpdir(), "sy-natsc-"));
+  const ports = await Promise.all(Array.from({ length: size }, async () => ({ client: await freePort(), route: await freePort() })));
+  const servers = ports.map((p, i) => {
+    const conf = join(dir, `n${i}.conf`);
+    const routes = ports.filter((_, j) => j !== i).map((q) => `nats-route://127.0.0.1:${q.route}`);
+    writeFileSync(
+      conf,
+      [
+        `server_name: n${i}`,
+        `listen: 127.0.0.1:${p.client}`,
+        `jetstream { store_dir: "${join(dir, `store${i}`)}" }`,
+        `cluster { name: sy, listen: 127.0.0.1:${p.route}, routes: [${routes.join(", ")}] }`,
+      ].join("\n"),
+    );
+    return managedProcess("nats-server", () => ["-c", conf], p.client, `nats://127.0.0.1:${p.client}`, []);
+  });
+  const cluster: NatsCluster = {
+    servers,
+    url: servers.map((s) => s.url).join(","),
+    destroy: async () => {
+      await Promise.all(servers.map((s) => s.destroy()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await Promise.all(servers.map((s) => s.start()));
+  } catch (e) {
+    await cluster.destroy();
+    throw e;
+  }
+  return cluster;
+}
+
+export interface ClusterNode extends ChildServer {
+  readonly nodeId: string;
+}
+
+/** A random NATS prefix per test run, so runs never see each other's streams and buckets. */
+export const randomPrefix = (): string => `t${randomBytes(4).toString("hex")}`;
+
+/** Spawns switchyard nodes `ids` as child processes with a shared cluster env; each gets its own DATA_DIR. */
+export async function spawnNodes(ids: string[], env: Record<string, string>, track: ClusterNode[]): Promise<ClusterNode[]> {
+  return Promise.all(
+    ids.map(async (nodeId) => {
+      const dataDir = tmpDataDir();
+      const s = await spawnServer({ ACTOR_WORKERS: "1", FRONT_WORKERS: "1", NODE_ID: nodeId, DATA_DIR: dataDir, LOG_LEVEL: "info", ...env });
+      const node = Object.assign(s, { nodeId });
+      track.push(node);
+      return node;
+    }),
+  );
+}
+
+/** Stops every node (SIGKILL: their state is in NATS) and removes their data dirs. */
+export async function killNodes(nodes: ClusterNode[]): Promise<void> {
+  await Promise.all(nodes.map((n) => n.kill("SIGKILL")));
+  for (const n of nodes) rmSync(n.dataDir, { recursive: true, force: true });
+}
+
+export async function readyz(node: ChildServer): Promise<{ status: number; body: { checks: Record<string, unknown> } }> {
+  const res = await node.api("/readyz").catch(() => undefined);
+  if (!res) return { status: 0, body: { checks: {} } };
+  return { status: res.status, body: (await res.json()) as { checks: Record<string, unknown> } };
+}
+
+/** Polls an async condition with a bounded deadline (no fixed sleeps). */
+export async function pollUntil(pred: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await pred())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Waits until every node is ready and sees exactly `members` live. */
+export async function waitForMembers(nodes: ChildServer[], members: string[], ms = 15_000): Promise<void> {
+  const want = [...members].sort().join(",");
+  await pollUntil(async () => {
+    const all = await Promise.all(nodes.map((n) => readyz(n)));
+    return all.every((r) => {
+      const seen = r.body.checks.frontMembers;
+      return r.status === 200 && Array.isArray(seen) && [...seen].sort().join(",") === want;
+    });
+  }, ms, `members ${want} on every node`);
+}
