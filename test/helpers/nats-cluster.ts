@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
+import assert from "node:assert/strict";
 import { freePort, managedProcess, type TestServer } from "./nats-server.js";
 import { spawnServer, tmpDataDir, type ChildServer } from "./server.js";
 
@@ -102,3 +103,17 @@ export async function waitForMembers(nodes: ChildServer[], members: string[], ms
     });
   }, ms, `members ${want} on every node`);
 }
+
+/** Every message of a thread, paging through history. */
+export async function fullHistory(node: ChildServer, id: string, token: string, tenant: string): Promise<{ seq: number; text: string; clientMsgId: string | null }[]> {
+  const out: { seq: number; text: string; clientMsgId: string | null }[] = [];
+  for (;;) {
+    const after = out.at(-1)?.seq ?? 0;
+    const res = await node.api(`/chat/threads/${id}/messages?after=${after}&limit=500`, { token, tenant });
+    assert.equal(res.status, 200, await res.clone().text());
+    const page = (await res.json()) as { items: { seq: number; text: string; clientMsgId: string | null }[]; lastSeq: number };
+    out.push(...page.items);
+    if (page.items.length === 0 || (out.at(-1)?.seq ?? 0) >= page.lastSeq) return out;
+  }
+}
+
