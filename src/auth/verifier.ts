@@ -1,4 +1,4 @@
-import { createPublicKey, type KeyObject } from "node:crypto";
+import { createHash, createPublicKey, type KeyObject } from "node:crypto";
 import { jwtVerify, errors as joseErrors } from "jose";
 import type { Config } from "../config/index.js";
 import { AppError } from "../errors/index.js";
@@ -29,27 +29,45 @@ const MAX_TOKEN_CHARS = 8192;
 
 export function createVerifier(
   vk: VerifierKey,
-  opts: { issuer?: string | undefined; audience?: string | undefined },
+  opts: { issuer?: string | undefined; audience?: string | undefined; cacheSize?: number },
 ): TokenVerifier {
+  // Verified tokens are remembered (by digest, bounded) until they expire: a busy client
+  // sends the same token with every request, and a WebCrypto verify costs far more than a
+  // hash. Only successes are cached, and expiry is re-checked on every hit.
+  const cache = new Map<string, Principal>();
+  const max = opts.cacheSize ?? 10_000;
   return async (token) => {
     if (token.length === 0 || token.length > MAX_TOKEN_CHARS) throw new AppError("ERR_UNAUTHENTICATED");
-    try {
-      const { payload } = await jwtVerify(token, vk.key, {
-        algorithms: [vk.alg],
-        clockTolerance: CLOCK_SKEW_S,
-        requiredClaims: ["exp", "sub"],
-        ...(opts.issuer ? { issuer: opts.issuer } : {}),
-        ...(opts.audience ? { audience: opts.audience } : {}),
-      });
-      const claims = claimsSchema.safeParse(payload);
-      if (!claims.success) throw new AppError("ERR_UNAUTHENTICATED", { message: "Token claims are malformed" });
-      return { sub: claims.data.sub, tenants: claims.data.tenants, roles: claims.data.roles ?? [], exp: claims.data.exp };
-    } catch (e) {
-      if (e instanceof AppError) throw e;
-      const message = e instanceof joseErrors.JWTExpired ? "Token expired" : "Token is invalid";
-      throw new AppError("ERR_UNAUTHENTICATED", { message, cause: e });
+    const digest = createHash("sha256").update(token).digest("base64url");
+    const hit = cache.get(digest);
+    if (hit) {
+      if (hit.exp + CLOCK_SKEW_S > Date.now() / 1000) return hit;
+      cache.delete(digest);
     }
+    const principal = await verifyUncached(vk, opts, token);
+    if (cache.size >= max) cache.delete(cache.keys().next().value as string);
+    cache.set(digest, principal);
+    return principal;
   };
+}
+
+async function verifyUncached(vk: VerifierKey, opts: { issuer?: string | undefined; audience?: string | undefined }, token: string): Promise<Principal> {
+  try {
+    const { payload } = await jwtVerify(token, vk.key, {
+      algorithms: [vk.alg],
+      clockTolerance: CLOCK_SKEW_S,
+      requiredClaims: ["exp", "sub"],
+      ...(opts.issuer ? { issuer: opts.issuer } : {}),
+      ...(opts.audience ? { audience: opts.audience } : {}),
+    });
+    const claims = claimsSchema.safeParse(payload);
+    if (!claims.success) throw new AppError("ERR_UNAUTHENTICATED", { message: "Token claims are malformed" });
+    return { sub: claims.data.sub, tenants: claims.data.tenants, roles: claims.data.roles ?? [], exp: claims.data.exp };
+  } catch (e) {
+    if (e instanceof AppError) throw e;
+    const message = e instanceof joseErrors.JWTExpired ? "Token expired" : "Token is invalid";
+    throw new AppError("ERR_UNAUTHENTICATED", { message, cause: e });
+  }
 }
 
 /** `Authorization: Bearer x` → x; anything else → undefined. */

@@ -8,22 +8,28 @@ export type Db = Database.Database;
 // makes every committed transaction survive power loss and kill -9, which is
 // the promise behind every 201/202/ack. Several threads open their own
 // connection; SQLite serialises writers and busy_timeout makes them queue.
+// Events are stored in append order (a sequential rowid) with small integer
+// indexes over (stream, seq) and (stream, dedupe key): a group commit then
+// touches few pages, where keying rows by the text resource key scattered
+// every batch over the whole B-tree (measured: ~2x the commit cost).
 const MIGRATIONS = [
   `CREATE TABLE IF NOT EXISTS streams (
-     rkey TEXT PRIMARY KEY,
+     sid INTEGER PRIMARY KEY,
+     rkey TEXT NOT NULL UNIQUE,
      epoch TEXT NOT NULL,
      last_seq INTEGER NOT NULL
-   ) WITHOUT ROWID`,
+   )`,
   `CREATE TABLE IF NOT EXISTS events (
-     rkey TEXT NOT NULL,
+     id INTEGER PRIMARY KEY,
+     sid INTEGER NOT NULL,
      seq INTEGER NOT NULL,
      dedupe_key TEXT,
      body_hash TEXT NOT NULL,
      payload TEXT NOT NULL,
-     ts INTEGER NOT NULL,
-     PRIMARY KEY (rkey, seq)
-   ) WITHOUT ROWID`,
-  `CREATE UNIQUE INDEX IF NOT EXISTS events_dedupe ON events (rkey, dedupe_key) WHERE dedupe_key IS NOT NULL`,
+     ts INTEGER NOT NULL
+   )`,
+  `CREATE UNIQUE INDEX IF NOT EXISTS events_seq ON events (sid, seq)`,
+  `CREATE UNIQUE INDEX IF NOT EXISTS events_dedupe ON events (sid, dedupe_key) WHERE dedupe_key IS NOT NULL`,
   `CREATE TABLE IF NOT EXISTS resources (
      tenant TEXT NOT NULL,
      kind TEXT NOT NULL,
@@ -44,6 +50,8 @@ export function openDb(dataDir: string, file = DB_FILE): Db {
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = FULL");
   db.pragma("busy_timeout = 10000");
+  // Fewer, larger checkpoints: each one fsyncs the database file on the committing thread.
+  db.pragma("wal_autocheckpoint = 10000");
   for (const sql of MIGRATIONS) db.exec(sql);
   return db;
 }

@@ -15,19 +15,31 @@ export const createThreadSchema = z.strictObject({
   metadata: metadataSchema.optional(),
 });
 
-export const messageSchema = (maxBytes: number) =>
+// Building a zod schema compiles it (zod 4 JITs a fast path): do it once per limit, not per message.
+function memo<S>(build: (max: number) => S): (max: number) => S {
+  const cache = new Map<number, S>();
+  return (max) => {
+    let s = cache.get(max);
+    if (s === undefined) cache.set(max, (s = build(max)));
+    return s;
+  };
+}
+
+export const messageSchema = memo((maxBytes: number) =>
   z.strictObject({
     text: z.string().min(1).refine((t) => Buffer.byteLength(t) <= maxBytes, `must be at most ${maxBytes} bytes`),
     clientMsgId: clientKeySchema.optional(),
     metadata: metadataSchema.optional(),
-  });
+  }),
+);
 
-export const canvasEventSchema = (maxBytes: number) =>
+export const canvasEventSchema = memo((maxBytes: number) =>
   z.strictObject({
     type: z.string().min(1).max(64),
     data: z.unknown().refine((d) => d !== undefined, "required").refine((d) => jsonBytes(d) <= maxBytes, `must be at most ${maxBytes} bytes as JSON`),
     clientEventId: clientKeySchema.optional(),
-  });
+  }),
+);
 
 export const historyQuerySchema = z.object({
   after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
