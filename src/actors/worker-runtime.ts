@@ -147,7 +147,8 @@ async function freshHistory(log: EventLog, ref: ResourceRef, after: number, limi
 
 function toWire(e: unknown): WireError {
   if (e instanceof LogUnavailableError || e instanceof LogConflictError) {
-    return { key: "ERR_NOT_READY", message: "The event store refused the write; retry", retryAfterS: 1 };
+    const message = e instanceof LogConflictError ? "Another node appended to this resource first; retry" : "The event store is unavailable; retry";
+    return { key: "ERR_NOT_READY", message, retryAfterS: 1 };
   }
   return appToWire(e);
 }

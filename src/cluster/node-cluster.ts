@@ -31,6 +31,8 @@ export interface NodeCluster {
   close(): Promise<void>;
 }
 
+const STARTUP_WINDOW_MS = 30_000;
+
 export async function startCluster(config: Config, log: Logger, metrics: PromRegistry): Promise<NodeCluster> {
   const bus = await createBus(config, { nodeId: config.NODE_ID });
   const board = new MembersBoard();
@@ -70,20 +72,30 @@ export async function startCluster(config: Config, log: Logger, metrics: PromReg
   const s = subjects(config.NATS_PREFIX);
   let membership: Membership;
   let registry: KvRegistry;
-  try {
-    // The stream is created here first, with the configured replicas; workers then only open it.
-    await JetStreamEventLog.open(nc, { prefix: config.NATS_PREFIX, replicas: config.NATS_REPLICAS, isConnected: connected });
-    registry = await KvRegistry.open(nc, { prefix: config.NATS_PREFIX, replicas: config.NATS_REPLICAS, isConnected: connected });
-    membership = await Membership.start(nc, {
-      prefix: config.NATS_PREFIX,
-      nodeId: config.NODE_ID,
-      heartbeatMs: config.CLUSTER_HEARTBEAT_MS,
-      ttlMs: config.CLUSTER_TTL_MS,
-      replicas: config.NATS_REPLICAS,
-    });
-  } catch (e) {
-    await bus.close();
-    throw e;
+  // A JetStream cluster that is itself starting (no meta leader yet) refuses API calls for a few
+  // seconds: retry within a bounded start-up window instead of failing the node at once.
+  const startDeadline = Date.now() + STARTUP_WINDOW_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // The stream is created here first, with the configured replicas; workers then only open it.
+      await JetStreamEventLog.open(nc, { prefix: config.NATS_PREFIX, replicas: config.NATS_REPLICAS, isConnected: connected });
+      registry = await KvRegistry.open(nc, { prefix: config.NATS_PREFIX, replicas: config.NATS_REPLICAS, isConnected: connected });
+      membership = await Membership.start(nc, {
+        prefix: config.NATS_PREFIX,
+        nodeId: config.NODE_ID,
+        heartbeatMs: config.CLUSTER_HEARTBEAT_MS,
+        ttlMs: config.CLUSTER_TTL_MS,
+        replicas: config.NATS_REPLICAS,
+      });
+      break;
+    } catch (e) {
+      if (Date.now() > startDeadline) {
+        await bus.close();
+        throw new Error(`JetStream not usable at ${config.NATS_URL} within ${STARTUP_WINDOW_MS / 1000} s: ${(e as Error).message}`, { cause: e });
+      }
+      log.warn({ err: e, attempt }, "JetStream not ready yet; retrying");
+      await new Promise((r) => setTimeout(r, 500));
+    }
   }
   const changes = new Counter({ name: "switchyard_cluster_membership_changes_total", help: "Changes of the live member list seen by this node", registers: [metrics] });
   const size = new Gauge({ name: "switchyard_cluster_members", help: "Live members in this node's view", registers: [metrics] });

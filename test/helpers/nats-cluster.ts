@@ -3,6 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import assert from "node:assert/strict";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { NatsBus } from "../../src/bus/nats.js";
 import { freePort, managedProcess, type TestServer } from "./nats-server.js";
 import { spawnServer, tmpDataDir, type ChildServer } from "./server.js";
 
@@ -44,11 +46,32 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
   };
   try {
     await Promise.all(servers.map((s) => s.start()));
+    await waitForJetStream(cluster.url, 20_000);
   } catch (e) {
     await cluster.destroy();
     throw e;
   }
   return cluster;
+}
+
+/** Until the cluster has a JetStream meta leader, API calls fail: wait for a stream create/delete to work. */
+export async function waitForJetStream(url: string, ms: number): Promise<void> {
+  const bus = await NatsBus.connect({ servers: url });
+  try {
+    const name = `probe_${randomBytes(3).toString("hex")}`;
+    await pollUntil(async () => {
+      try {
+        const jsm = await jetstreamManager(bus.connection, { timeout: 1000 });
+        await jsm.streams.add({ name, subjects: [`${name}.>`], num_replicas: 3 });
+        await jsm.streams.delete(name);
+        return true;
+      } catch {
+        return false;
+      }
+    }, ms, "JetStream in the NATS cluster");
+  } finally {
+    await bus.close();
+  }
 }
 
 export interface ClusterNode extends ChildServer {
@@ -109,7 +132,12 @@ export async function fullHistory(node: ChildServer, id: string, token: string, 
   const out: { seq: number; text: string; clientMsgId: string | null }[] = [];
   for (;;) {
     const after = out.at(-1)?.seq ?? 0;
-    const res = await node.api(`/chat/threads/${id}/messages?after=${after}&limit=500`, { token, tenant });
+    let res = await node.api(`/chat/threads/${id}/messages?after=${after}&limit=500`, { token, tenant });
+    // A 503 is the documented "retry" (e.g. while a JetStream leader is elected); anything else fails.
+    for (let i = 0; res.status === 503 && i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      res = await node.api(`/chat/threads/${id}/messages?after=${after}&limit=500`, { token, tenant });
+    }
     assert.equal(res.status, 200, await res.clone().text());
     const page = (await res.json()) as { items: { seq: number; text: string; clientMsgId: string | null }[]; lastSeq: number };
     out.push(...page.items);
