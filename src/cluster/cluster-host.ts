@@ -75,7 +75,13 @@ export class ClusterActorHost implements ActorHost, HubActors {
       const sub = this.o.bus.subscribe(this.o.subjects.event(ref), (data) => this.receive(rkey, data));
       this.subs.set(rkey, { ref, sub });
     }
-    await this.o.bus.flush();
+    try {
+      await this.o.bus.flush();
+    } catch (e) {
+      // nats: the log is unreachable too, so the watch fails (503). redis: the shared log still
+      // works; this node's own events still arrive, and the re-sync on reconnect backfills the rest.
+      if (this.o.placement === "owner") throw e;
+    }
     return this.o.local.watch(ref);
   }
 

@@ -53,7 +53,8 @@ export async function startCluster(config: Config, log: Logger, metrics: PromReg
       registry: new SqliteRegistry(db),
       bus,
       service,
-      ready: connected,
+      // Writes need only the shared file; a Redis outage pauses cross-node fan-out (reported below).
+      ready: () => bus.status() !== "closed",
       checks: async () => ({
         bus: `redis ${bus.status()}`,
         store: `shared sqlite (${sharedDir(config)}/${DB_FILE})`,

@@ -108,4 +108,35 @@ describe("cluster failover: kill -9 of the owning node during a publish burst", 
     const texts = [...subX.events(ch), ...resumed.events(ch)].map((f) => (f.data as { text: string }).text);
     assert.deepEqual(texts, history.map((m) => m.text), "same order as the log");
   });
+
+  it("SIGTERM: the draining node leaves membership at once, so its resources move without waiting for the TTL", async (t) => {
+    assert.ok(nats);
+    const ids = ["ga", "gb"];
+    const pair = await spawnNodes(ids, { CHAT_BUS_BACKEND: "nats", NATS_URL: nats.url, NATS_PREFIX: randomPrefix() }, nodes);
+    await waitForMembers(pair, ids);
+    const tenant = randomTenant();
+    const token = await (pair[0] as ClusterNode).token(tenant);
+    // A thread owned by ga, published to through gb.
+    let id = "";
+    for (let i = 0; i < 50 && !id; i++) {
+      const r = await (pair[1] as ClusterNode).api("/chat/threads", { token, tenant, body: {} });
+      const got = ((await r.json()) as { id: string }).id;
+      if (ownerOf(resourceKey({ tenant, kind: "thread", id: got }), ids) === "ga") id = got;
+    }
+    assert.ok(id, "found a thread owned by ga");
+    const [ga, gb] = pair as [ClusterNode, ClusterNode];
+    const pub = await WsClient.connect(gb.url, token, tenant);
+    clients.push(pub);
+    const ch = `thread:${id}`;
+    assert.equal((await pub.publish(ch, { text: "before", clientMsgId: "before" })).op, "ack");
+    const stoppedAt = Date.now();
+    // Wait for the process to be gone, so the ack below can only come from the new owner.
+    assert.equal(await ga.kill("SIGTERM"), 0, "the drained node exits 0");
+    const exited = Date.now() - stoppedAt;
+    const f = await publishUntilAck(pub, ch, "after", Date.now() + 20_000);
+    const moved = Date.now() - stoppedAt;
+    t.diagnostic(`graceful leave: drained in ${exited} ms; first publish acknowledged by the new owner ${moved} ms after SIGTERM`);
+    assert.equal(f.seq, 2);
+    assert.ok(moved < 2_500, `moved in ${moved} ms, under the 3 s TTL`);
+  });
 });
