@@ -37,6 +37,7 @@ export class Channel {
   ready: Promise<void> = Promise.resolve();
   lingerTimer: NodeJS.Timeout | undefined;
   private wsFrames = new Map<number, string>();
+  private lastSse: { seq: number; frame: Buffer } | undefined;
 
   constructor(readonly ref: ResourceRef, rkey: string) {
     this.rkey = rkey;
@@ -55,7 +56,11 @@ export class Channel {
     return f;
   }
 
-  sseFrame(e: StoredEvent): string {
-    return `id: ${e.seq}\nevent: ${this.ref.kind === "thread" ? "message" : "canvas"}\ndata: ${JSON.stringify(e.payload)}\n\n`;
+  /** The SSE frame as bytes, encoded once per event and written as-is to every stream. */
+  sseFrame(e: StoredEvent): Buffer {
+    if (this.lastSse?.seq === e.seq) return this.lastSse.frame;
+    const frame = Buffer.from(`id: ${e.seq}\nevent: ${this.ref.kind === "thread" ? "message" : "canvas"}\ndata: ${JSON.stringify(e.payload)}\n\n`);
+    this.lastSse = { seq: e.seq, frame };
+    return frame;
   }
 }

@@ -21,7 +21,7 @@ import { authenticateStream } from "./stream-auth.js";
 class SseStream implements Sink {
   closed = false;
   private blocked = false;
-  private queued: string[] = [];
+  private queued: (string | Buffer)[] = [];
   private queuedBytes = 0;
   private channel: Channel | undefined;
 
@@ -46,7 +46,7 @@ class SseStream implements Sink {
     this.end();
   }
 
-  write(chunk: string): void {
+  write(chunk: string | Buffer): void {
     if (this.closed) return;
     if (this.blocked) {
       this.queued.push(chunk);
@@ -69,7 +69,7 @@ class SseStream implements Sink {
     this.queuedBytes = 0;
     this.res.cork(() => {
       for (let i = 0; i < chunks.length; i++) {
-        if (!this.res.write(chunks[i] as string)) {
+        if (!this.res.write(chunks[i] as string | Buffer)) {
           this.blocked = true;
           this.queued = chunks.slice(i + 1);
           this.queuedBytes = this.queued.reduce((n, c) => n + c.length, 0);
