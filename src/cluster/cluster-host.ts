@@ -71,18 +71,25 @@ export class ClusterActorHost implements ActorHost, HubActors {
   /** Subscribes to the resource's bus subject (confirmed by the server), then watches the local worker. */
   async watch(ref: ResourceRef): Promise<StreamHead> {
     const rkey = resourceKey(ref);
-    if (!this.subs.has(rkey)) {
+    const fresh = !this.subs.has(rkey);
+    if (fresh) {
       const sub = this.o.bus.subscribe(this.o.subjects.event(ref), (data) => this.receive(rkey, data));
       this.subs.set(rkey, { ref, sub });
     }
     try {
-      await this.o.bus.flush();
+      try {
+        await this.o.bus.flush();
+      } catch (e) {
+        // nats: the log is unreachable too, so the watch fails (503). redis: the shared log still
+        // works; this node's own events still arrive, and the re-sync on reconnect backfills the rest.
+        if (this.o.placement === "owner") throw e;
+      }
+      return await this.o.local.watch(ref);
     } catch (e) {
-      // nats: the log is unreachable too, so the watch fails (503). redis: the shared log still
-      // works; this node's own events still arrive, and the re-sync on reconnect backfills the rest.
-      if (this.o.placement === "owner") throw e;
+      // A first watch that fails leaves no channel behind in the hub, so nothing would unwatch it.
+      if (fresh) this.unwatch(ref);
+      throw e;
     }
-    return this.o.local.watch(ref);
   }
 
   unwatch(ref: ResourceRef): void {
