@@ -5,6 +5,7 @@ export class ClusterMetrics {
   readonly forwards: Counter<"result">;
   readonly forwardSeconds: Histogram;
   readonly busEvents: Counter;
+  readonly busPublished: Counter;
   readonly resyncs: Counter<"reason">;
   readonly ownershipMoves: Counter;
 
@@ -23,6 +24,11 @@ export class ClusterMetrics {
       registers,
     });
     this.busEvents = new Counter({ name: "switchyard_bus_events_received_total", help: "Events received from other nodes over the bus", registers });
+    this.busPublished = new Counter({
+      name: "switchyard_bus_events_published_total",
+      help: "Events this node appended through this front (each is published on the bus by the actor worker that appended it)",
+      registers,
+    });
     this.resyncs = new Counter({
       name: "switchyard_cluster_resyncs_total",
       help: "Re-syncs of every watched channel from the log, by cause (members, reconnect, worker)",

@@ -39,7 +39,7 @@ export class Forwarder {
     let lastReason = "no live cluster member owns it";
     for (let attempt = 0; ; attempt++) {
       const owner = this.o.owner(ref);
-      if (owner === this.o.nodeId) return this.o.local.publish(ref, input);
+      if (owner === this.o.nodeId) return this.local(ref, input);
       const left = deadline - Date.now();
       if (owner !== undefined && left > 0) {
         const started = process.hrtime.bigint();
@@ -76,6 +76,12 @@ export class Forwarder {
     }
   }
 
+  private async local(ref: ResourceRef, input: PublishInput): Promise<PublishOutcome> {
+    const out = await this.o.local.publish(ref, input);
+    if (out.status === "created") this.o.metrics.busPublished.inc();
+    return out;
+  }
+
   /** Answers forwards addressed to this node; refuses (moved) what it does not own now. */
   serve(isDraining: () => boolean): Subscription {
     return this.o.bus.respond(this.o.subjects.ownerAll(this.o.nodeId), async (data) => {
@@ -84,7 +90,7 @@ export class Forwarder {
       if (isDraining()) return encodeReply({ t: "moved", reason: "draining" });
       if (!this.o.isOwner(req.ref)) return encodeReply({ t: "moved", reason: "not the owner in its view" });
       try {
-        return encodeReply({ t: "ok", outcome: await this.o.local.publish(req.ref, req.input) });
+        return encodeReply({ t: "ok", outcome: await this.local(req.ref, req.input) });
       } catch (e) {
         return encodeReply({ t: "err", error: toWire(e) });
       }

@@ -77,6 +77,10 @@ describe("L1-A4 cross-process chat over NATS (three nodes, one nats-server)", { 
     // Publishes really crossed nodes: someone forwarded to the owner.
     const metrics = await Promise.all([a, b, c].map(async (x) => (await x.api("/metrics")).text()));
     assert.ok(metrics.some((m) => /switchyard_cluster_forwards_total\{[^}]*result="ok"[^}]*\} [1-9]/.test(m)), "some publish was forwarded to the owner");
+    const sum = (name: string) =>
+      metrics.reduce((acc, m) => acc + [...m.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)$`, "gm"))].reduce((a, x) => a + Number(x[1]), 0), 0);
+    assert.equal(sum("switchyard_bus_events_published_total"), n, "every event appended (and published) exactly once, by its owner");
+    assert.ok(sum("switchyard_bus_events_received_total") >= n, "node A or C received the events appended elsewhere over NATS");
   });
 });
 
