@@ -61,7 +61,7 @@ export class FrontRuntime {
         })
       : undefined;
     const actors: ActorHost & HubActors = this.cluster ?? this.actors;
-    this.hub = new Hub(actors, (topic, frame) => this.ws.publish(topic, frame), log);
+    this.hub = new Hub(actors, (topic, frame, live) => this.ws.publish(topic, frame, live), log);
     this.actors.onWorkerUp((i) => this.hub.onWorkerUp(i));
     const registry = new CachedRegistry(this.rpc.service<Registry>("registry"));
     const resources = new Resources(registry, actors, (ref) => this.metrics.eventsAppended.inc({ kind: ref.kind }));

@@ -1,6 +1,11 @@
 import type { StoredEvent } from "../../log/event-log.js";
 import type { ResourceRef } from "../../registry/ids.js";
 
+/** A socket in a channel's live fan-out. */
+export interface LiveSocket {
+  checkBackpressure(): void;
+}
+
 /** A local subscriber (one WS subscription or one SSE stream) as the hub sees it. */
 export interface Sink {
   readonly closed: boolean;
@@ -32,7 +37,8 @@ export class Channel {
   readonly queue: StoredEvent[] = [];
   readonly pending = new Set<CatchUp>();
   readonly sse = new Set<Sink>();
-  wsLive = 0;
+  /** WS sessions subscribed to the topic: whose buffers to check after a publish. */
+  readonly wsLive = new Set<LiveSocket>();
   refs = 0;
   ready: Promise<void> = Promise.resolve();
   lingerTimer: NodeJS.Timeout | undefined;

@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { StoredEvent, StreamHead } from "../../log/event-log.js";
 import { resourceKey, type ResourceRef } from "../../registry/ids.js";
 import type { HistoryPage } from "../../actors/types.js";
-import { Channel, type CatchUp, type Sink } from "./channel.js";
+import { Channel, type CatchUp, type LiveSocket, type Sink } from "./channel.js";
 
 /** What the hub needs from the actors (the front's WorkerActorHost). */
 export interface HubActors {
@@ -33,7 +33,7 @@ export class Hub {
 
   constructor(
     private readonly actors: HubActors,
-    private readonly publishWs: (topic: string, frame: string) => void,
+    private readonly publishWs: (topic: string, frame: string, live: ReadonlySet<LiveSocket>) => void,
     private readonly log: Logger,
   ) {}
 
@@ -168,7 +168,7 @@ export class Hub {
       return;
     }
     ch.lastSeq = e.seq;
-    if (ch.wsLive > 0) this.publishWs(ch.topic, ch.wsFrame(e));
+    if (ch.wsLive.size > 0) this.publishWs(ch.topic, ch.wsFrame(e), ch.wsLive);
     for (const s of ch.sse) s.deliver(ch, e);
     for (const c of ch.pending) c.buffer.push(e);
   }

@@ -41,13 +41,13 @@ class WsSubscription implements Sink {
   goLive(ch: Channel): void {
     if (this.closed) return;
     this.live = true;
-    ch.wsLive++;
+    ch.wsLive.add(this.session);
     this.session.ws.subscribe(ch.topic);
   }
   leave(ch: Channel): void {
     if (!this.live) return;
     this.live = false;
-    ch.wsLive--;
+    ch.wsLive.delete(this.session);
     if (!this.closed) this.session.ws.unsubscribe(ch.topic);
   }
   abort(ch: Channel, code: "not_ready"): void {
