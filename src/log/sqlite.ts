@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
+import type { Transaction } from "better-sqlite3";
 import type { Db } from "../embedded/db.js";
 import { resourceKey, type ResourceRef } from "../registry/ids.js";
 import { LogConflictError, LogUnavailableError, type AppendEntry, type EventLog, type StoredEvent, type StreamHead } from "./event-log.js";
 
 interface EventRow { seq: number; dedupe_key: string | null; body_hash: string; payload: string; ts: number }
-interface StreamRow { sid: number; epoch: string; last_seq: number }
+interface StreamRow { sid: number; epoch: string }
 
 const toEvent = (r: EventRow): StoredEvent => ({
   seq: r.seq,
@@ -19,15 +20,15 @@ export const newEpoch = (): string => randomBytes(6).toString("base64url");
 /** EventLog on the embedded SQLite store. One call to append is one transaction (one fsync). */
 export class SqliteEventLog implements EventLog {
   private readonly stmts;
-  private readonly appendTx: (entries: readonly AppendEntry[]) => void;
+  private readonly appendTx: Transaction<(entries: readonly AppendEntry[]) => void>;
   /** rkey → stream id; a stream row is never deleted, so the mapping never changes. */
   private readonly sids = new Map<string, number>();
 
   constructor(private readonly db: Db, private readonly ownsDb = false) {
     this.stmts = {
-      head: db.prepare<[string], StreamRow>("SELECT sid, epoch, last_seq FROM streams WHERE rkey = ?"),
-      createStream: db.prepare("INSERT OR IGNORE INTO streams (rkey, epoch, last_seq) VALUES (?, ?, 0)"),
-      advance: db.prepare("UPDATE streams SET last_seq = ? WHERE sid = ? AND last_seq = ?"),
+      head: db.prepare<[string], StreamRow>("SELECT sid, epoch FROM streams WHERE rkey = ?"),
+      createStream: db.prepare("INSERT OR IGNORE INTO streams (rkey, epoch) VALUES (?, ?)"),
+      lastSeq: db.prepare<[number], { last: number | null }>("SELECT MAX(seq) AS last FROM events WHERE sid = ?"),
       insert: db.prepare("INSERT INTO events (sid, seq, dedupe_key, body_hash, payload, ts) VALUES (?, ?, ?, ?, ?, ?)"),
       read: db.prepare<[number, number, number], EventRow>(
         "SELECT seq, dedupe_key, body_hash, payload, ts FROM events WHERE sid = ? AND seq > ? ORDER BY seq LIMIT ?",
@@ -43,8 +44,9 @@ export class SqliteEventLog implements EventLog {
           if (e.seq !== first + i) throw new LogConflictError(`${rkey}: seq ${e.seq} is not next`);
         });
         const sid = this.sids.get(rkey) ?? this.stream(rkey).sid;
-        // The compare-and-set on last_seq refuses a stale owner instead of interleaving.
-        if (this.stmts.advance.run(first + events.length - 1, sid, first - 1).changes !== 1) {
+        // The compare-and-set on the head refuses a stale owner instead of interleaving; the
+        // transaction is IMMEDIATE, so no other writer can move the head between check and insert.
+        if ((this.stmts.lastSeq.get(sid)?.last ?? 0) !== first - 1) {
           throw new LogConflictError(`${rkey}: seq ${first} is not next`);
         }
         for (const e of events) this.stmts.insert.run(sid, e.seq, e.dedupeKey, e.bodyHash, JSON.stringify(e.payload), e.ts);
@@ -75,13 +77,13 @@ export class SqliteEventLog implements EventLog {
 
   async head(ref: ResourceRef): Promise<StreamHead> {
     const row = this.stream(resourceKey(ref));
-    return { lastSeq: row.last_seq, epoch: row.epoch, firstSeq: 1 };
+    return { lastSeq: this.stmts.lastSeq.get(row.sid)?.last ?? 0, epoch: row.epoch, firstSeq: 1 };
   }
 
   async append(entries: readonly AppendEntry[]): Promise<void> {
     if (entries.length === 0) return;
     try {
-      this.appendTx(entries);
+      this.appendTx.immediate(entries);
     } catch (e) {
       if (e instanceof LogConflictError) throw e;
       const code = (e as { code?: unknown }).code;
