@@ -89,7 +89,11 @@ export async function spawnServer(env: Record<string, string> = {}): Promise<Chi
   });
   const output: string[] = [];
   const port = await new Promise<number>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`server did not start:\n${output.join("\n")}`)), 15_000);
+    const timer = setTimeout(() => {
+      // Kill it, or its open pipes keep the whole test run alive.
+      child.kill("SIGKILL");
+      rej(new Error(`server did not start:\n${output.join("\n")}`));
+    }, 15_000);
     const onLine = (buf: Buffer) => {
       for (const line of buf.toString().split("\n").filter(Boolean)) {
         output.push(line);
