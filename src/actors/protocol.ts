@@ -30,3 +30,32 @@ export type WorkerControl =
 export type WorkerStatus = { readonly t: "ready" } | { readonly t: "drained" };
 
 export type WatchReply = StreamHead;
+
+/**
+ * What actually crosses a port: one message, or every message of one turn of
+ * the sender's event loop in order. postMessage has a fixed cost per call
+ * (clone, wake-up); under load this makes it one call per turn, not per request.
+ */
+export type Batched<T> = T | { readonly t: "batch"; readonly msgs: readonly T[] };
+
+/** Collects messages for one port and posts them once per microtask turn, in order. */
+export class PortBatcher<T> {
+  private queue: T[] = [];
+  constructor(private readonly post: (msg: Batched<T>) => void) {}
+
+  push(msg: T): void {
+    if (this.queue.push(msg) === 1) queueMicrotask(() => this.flush());
+  }
+
+  flush(): void {
+    const msgs = this.queue;
+    if (msgs.length === 0) return;
+    this.queue = [];
+    this.post(msgs.length === 1 ? (msgs[0] as T) : { t: "batch", msgs });
+  }
+}
+
+export function unbatch<T extends { readonly t: string }>(msg: Batched<T>, each: (m: T) => void): void {
+  if (msg.t === "batch") for (const m of (msg as { msgs: readonly T[] }).msgs) each(m);
+  else each(msg as T);
+}

@@ -3,7 +3,7 @@ import { AppError } from "../errors/index.js";
 import { fromWire } from "../errors/wire.js";
 import type { StoredEvent, StreamHead } from "../log/event-log.js";
 import { resourceKey, type ResourceRef } from "../registry/ids.js";
-import type { ActorReply, ActorRequest } from "./protocol.js";
+import { PortBatcher, unbatch, type ActorReply, type ActorRequest, type Batched } from "./protocol.js";
 import { workerFor } from "./route.js";
 import type { ActorHost, HistoryPage, PublishInput, PublishOutcome } from "./types.js";
 
@@ -20,6 +20,7 @@ export type EventsListener = (rkey: string, epoch: string, events: readonly Stor
  */
 export class WorkerActorHost implements ActorHost {
   private readonly ports: (MessagePort | undefined)[];
+  private readonly out: (PortBatcher<ActorRequest> | undefined)[] = [];
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private readonly upListeners: ((worker: number) => void)[] = [];
@@ -42,7 +43,8 @@ export class WorkerActorHost implements ActorHost {
 
   setPort(worker: number, port: MessagePort): void {
     this.ports[worker] = port;
-    port.on("message", (msg: ActorReply) => this.receive(msg));
+    port.on("message", (msg: Batched<ActorReply>) => unbatch(msg, (m) => this.receive(m)));
+    this.out[worker] = new PortBatcher<ActorRequest>((m) => port.postMessage(m));
     for (const l of this.upListeners) l(worker);
   }
 
@@ -50,6 +52,7 @@ export class WorkerActorHost implements ActorHost {
   workerDown(worker: number): void {
     const port = this.ports[worker];
     this.ports[worker] = undefined;
+    this.out[worker] = undefined;
     port?.removeAllListeners("message");
     port?.close();
     for (const [id, p] of this.pending) {
@@ -84,7 +87,7 @@ export class WorkerActorHost implements ActorHost {
         reject(new AppError("ERR_TIMEOUT", { retryAfterS: 1 }));
       }, this.timeoutMs);
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, worker, timer });
-      port.postMessage({ ...msg, id } as ActorRequest);
+      (this.out[worker] as PortBatcher<ActorRequest>).push({ ...msg, id } as ActorRequest);
     });
   }
 
@@ -105,7 +108,8 @@ export class WorkerActorHost implements ActorHost {
   }
 
   unwatch(ref: ResourceRef): void {
-    this.ports[this.workerOf(ref)]?.postMessage({ t: "unwatch", ref } satisfies ActorRequest);
+    const w = this.workerOf(ref);
+    if (this.ports[w]) this.out[w]?.push({ t: "unwatch", ref });
   }
 
   async close(): Promise<void> {

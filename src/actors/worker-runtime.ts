@@ -5,7 +5,7 @@ import { toWire as appToWire, type WireError } from "../errors/wire.js";
 import { LogConflictError, LogUnavailableError, type EventLog, type StoredEvent } from "../log/event-log.js";
 import { resourceKey, type ResourceRef } from "../registry/ids.js";
 import { InProcessActorHost } from "./in-process-host.js";
-import type { ActorReply, ActorRequest } from "./protocol.js";
+import { PortBatcher, unbatch, type ActorReply, type ActorRequest, type Batched } from "./protocol.js";
 import type { HistoryPage, PublishInput, PublishOutcome } from "./types.js";
 
 /** Shared-log writers (redis mode) retry a refused append this many times: SQLite refused it whole, so nothing was written. */
@@ -27,6 +27,7 @@ export class ActorWorkerRuntime {
   private readonly host: InProcessActorHost;
   private readonly cluster: boolean;
   private readonly watchers = new Map<string, Set<MessagePort>>();
+  private readonly replies = new Map<MessagePort, PortBatcher<ActorReply>>();
   private readonly outbox = new Map<string, { ref: ResourceRef; epoch: string; events: StoredEvent[] }>();
   private flushScheduled = false;
   private inflight = 0;
@@ -45,7 +46,9 @@ export class ActorWorkerRuntime {
   }
 
   attach(port: MessagePort): void {
-    port.on("message", (msg: ActorRequest) => this.handle(port, msg));
+    const out = new PortBatcher<ActorReply>((m) => port.postMessage(m));
+    this.replies.set(port, out);
+    port.on("message", (msg: Batched<ActorRequest>) => unbatch(msg, (m) => this.handle(port, m)));
     port.on("close", () => this.detach(port));
   }
 
@@ -53,11 +56,13 @@ export class ActorWorkerRuntime {
   async drain(): Promise<void> {
     while (this.inflight > 0) await new Promise((r) => setTimeout(r, 5));
     this.flush();
+    for (const out of this.replies.values()) out.flush();
     await this.host.close();
     await this.backend.close();
   }
 
   private detach(port: MessagePort): void {
+    this.replies.delete(port);
     for (const set of this.watchers.values()) set.delete(port);
   }
 
@@ -112,7 +117,7 @@ export class ActorWorkerRuntime {
   private reply(port: MessagePort, reply: ActorReply): void {
     // Events that became durable before this reply go out first.
     this.flush();
-    port.postMessage(reply);
+    this.replies.get(port)?.push(reply);
   }
 
   private forward(ref: ResourceRef, event: StoredEvent, epoch: string): void {
@@ -128,10 +133,17 @@ export class ActorWorkerRuntime {
     }
   }
 
+  /** Through the port's batcher, so events never overtake replies queued before them. */
+  private sendTo(port: MessagePort, msg: ActorReply): void {
+    const out = this.replies.get(port);
+    if (out) out.push(msg);
+    else port.postMessage(msg);
+  }
+
   private flush(): void {
     this.flushScheduled = false;
     for (const [rkey, { ref, epoch, events }] of this.outbox) {
-      for (const port of this.watchers.get(rkey) ?? []) port.postMessage({ t: "events", rkey, epoch, events } satisfies ActorReply);
+      for (const port of this.watchers.get(rkey) ?? []) this.sendTo(port, { t: "events", rkey, epoch, events });
       this.backend.publish(ref, epoch, events);
     }
     this.outbox.clear();
