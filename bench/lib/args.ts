@@ -3,10 +3,10 @@
 import { z } from "zod";
 
 export const USAGE = `usage: node dist/bench/run.js <scenario|all> [--duration s] [--out dir] [--targets a,b] [--tiny]
-  scenario   broadcast | rooms | idle | sse | publish | noisy-neighbour | all
+  scenario   broadcast | rooms | idle | sse | publish | noisy-neighbour | cluster | all
   --duration seconds per measurement window (default: per scenario)
   --out      directory for <timestamp>.json and <timestamp>.svg (default: results)
-  --targets  comma-separated subset of: switchyard, uws, ws, socketio, uws-sse, http-sse
+  --targets  comma-separated subset of: switchyard, switchyard-cluster, uws, ws, socketio, uws-sse, http-sse
   --tiny     smoke sizes: a few connections, about a second per window`;
 
 const optsSchema = z.object({

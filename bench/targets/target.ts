@@ -6,7 +6,7 @@ import type { PubSpec, SubSpec } from "../lib/protocol.js";
 import { nodeFlags, spawnNode, type CorePlan } from "../lib/system.js";
 
 /** ws / sse: can carry that scenario; durable: acks after a durable append; gates: per-tenant admission (GateChain). */
-export type Capability = "ws" | "sse" | "durable" | "gates";
+export type Capability = "ws" | "sse" | "durable" | "gates" | "cluster";
 export type ChannelKind = "thread" | "canvas";
 
 /** Tenants the bench acts as; switchyard tokens are members of all of them. */
@@ -26,6 +26,10 @@ export interface Target {
 export interface RunningTarget {
   readonly pid: number;
   readonly port: number;
+  /** a multi-node system's nodes, the first one taking publishes (absent: the system is one process) */
+  readonly nodes?: readonly RunningTarget[];
+  /** every server-side process whose CPU counts (absent: `pid` and its children) */
+  readonly cpuPids?: readonly number[];
   sub(via: "ws" | "sse", kind: ChannelKind, tenant?: BenchTenant): SubSpec;
   pub(via: "ws" | "http", kind: ChannelKind, tenant?: BenchTenant): PubSpec;
   /** `n` channels ready to subscribe to (created server-side where the system needs that) */
