@@ -15,10 +15,11 @@ import { Histogram } from "../../bench/lib/histogram.js";
 import { extractPayload } from "../../bench/lib/protocol.js";
 import { parseArgs } from "../../bench/lib/args.js";
 import { switchyardTarget } from "../../bench/targets/switchyard.js";
+import { switchyardClusterTarget } from "../../bench/targets/switchyard-cluster.js";
 import type { Report, ScenarioReport, TargetResult } from "../../bench/lib/report.js";
 
 const RUN_JS = fileURLToPath(new URL("../../bench/run.js", import.meta.url));
-const RUN_TIMEOUT_MS = 100_000;
+const RUN_TIMEOUT_MS = 140_000;
 
 describe("bench accounting", () => {
   test("SeqTracker tells lost, duplicated and reordered deliveries apart", () => {
@@ -68,6 +69,7 @@ describe("bench accounting", () => {
 describe("bench smoke run (all scenarios, --tiny)", () => {
   const out = mkdtempSync(join(tmpdir(), "bench-smoke-"));
   const switchyardMissing = switchyardTarget.unavailable();
+  const clusterMissing = switchyardClusterTarget.unavailable();
   let report: Report;
   let stdout = "";
   let stderr = "";
@@ -114,7 +116,7 @@ describe("bench smoke run (all scenarios, --tiny)", () => {
     assert.equal(exitCode, 0, `exit ${exitCode}\n${stdout.slice(-3000)}\n${stderr.slice(-3000)}`);
     assert.match(stdout, /== broadcast/);
     assert.ok(readdirSync(out).some((f) => f.endsWith(".svg") && readFileSync(join(out, f), "utf8").startsWith("<svg")));
-    assert.equal(report.scenarios.length, 6);
+    assert.equal(report.scenarios.length, 7);
     if (report.pinning.taskset && report.pinning.nproc >= 2) assert.notDeepEqual(report.pinning.serverCores, report.pinning.clientCores);
   });
 
@@ -172,6 +174,23 @@ describe("bench smoke run (all scenarios, --tiny)", () => {
     assert.ok(r.throughput! > 0, "quiet tenants received nothing");
     lossless(s, r);
     assert.ok(r.metrics.floodAcksPerSec! > 0 || r.metrics.floodRefused! > 0, "the flood never reached the server");
+  });
+
+  test("cluster: subscribers on three nodes got every message published on one, as on a single node", { skip: clusterMissing ?? false }, () => {
+    const s = scenario("cluster");
+    const one = ran(s, "switchyard");
+    const three = ran(s, "switchyard-cluster");
+    assert.equal(one.metrics.nodes, 1);
+    assert.equal(three.metrics.nodes, 3);
+    for (const r of [one, three]) {
+      assert.ok(r.metrics.deliveriesPerSec! > 0, `${r.target}: no deliveries`);
+      lossless(s, r);
+      assert.equal(r.metrics.incompleteSubs, 0, `${r.target}: a subscriber missed a message`);
+      assert.equal(r.metrics.publishErrors, 0, r.notes.join("; "));
+    }
+    const perNode = (three.detail as { perNode: Array<{ subscriptions: number; deliveries: number }> }).perNode;
+    assert.equal(perNode.length, 3);
+    for (const n of perNode) assert.ok(n.subscriptions > 0 && n.deliveries > 0, JSON.stringify(perNode));
   });
 
   test("switchyard is part of the run once it is built", { skip: switchyardMissing === null ? false : `switchyard ${switchyardMissing}` }, () => {
