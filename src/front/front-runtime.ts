@@ -16,7 +16,7 @@ import type { DatasetsApi, FlagsApi, MediaApi, RawApi } from "./http/routes/adap
 import { ANONYMOUS_TENANT, type AuditEntry } from "./http/pipeline.js";
 import type { FromFront, ToFront } from "./control.js";
 import { mountHttp } from "./http/uws-http.js";
-import type { Admit } from "./http/routes/admit.js";
+import type { Admit, GatedAction } from "./http/routes/admit.js";
 import { buildRouter, type GateAdmin } from "./http/routes/index.js";
 import type { Ops } from "./http/routes/ops.js";
 import { Hub, type HubActors } from "./realtime/hub.js";
@@ -66,10 +66,16 @@ export class FrontRuntime {
     const registry = new CachedRegistry(this.rpc.service<Registry>("registry"));
     const resources = new Resources(registry, actors, (ref) => this.metrics.eventsAppended.inc({ kind: ref.kind }));
     this.leases = new LeaseHolder({ request: (msg: LeaseRequest) => this.rpc.call<LeaseResponse>("gates", "lease", [msg]) });
-    const admit: Admit = async (tenantId, action) => {
+    const admitNow = async (tenantId: string, action: GatedAction): Promise<void> => {
       const d = this.leases.tryAdmit(tenantId, action as GateAction) ?? (await this.leases.admit(tenantId, action as GateAction));
       if (!d.allow) throw gateError(d);
     };
+    const admit: Admit = Object.assign(admitNow, {
+      precheck: (tenantId: string, action: GatedAction) => {
+        const d = this.leases.knownRefusal(tenantId, action as GateAction);
+        if (d) throw gateError(d);
+      },
+    });
     const verify = createVerifier(keyFromConfig({ ...config, AUTH_JWT_SECRET: config.AUTH_JWT_SECRET ?? jwtSecret }), {
       issuer: config.AUTH_JWT_ISSUER,
       audience: config.AUTH_JWT_AUDIENCE,

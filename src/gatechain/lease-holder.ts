@@ -93,6 +93,17 @@ export class LeaseHolder {
     }
   }
 
+  /**
+   * A refusal this holder already knows (a granter deny still cached, no units held),
+   * without consuming anything: lets a front refuse a flood before doing the work
+   * (validation, authorisation) that an admitted request would need.
+   */
+  knownRefusal(tenantId: string, action: GateAction): GateDeny | undefined {
+    const st = this.keys.get(`${tenantId}\u0000${action}`);
+    if (!st || st.slices.length > 0 || !st.denied) return undefined;
+    return this.clock() < st.denied.until ? st.denied.decision : undefined;
+  }
+
   /** Supervisor said config changed: stop using the tenant's units now; they go back with the next request. */
   revoke(msg: LeaseRevoke): void {
     for (const st of this.keys.values()) {

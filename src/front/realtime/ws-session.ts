@@ -215,6 +215,8 @@ export class WsSession {
   private async publish(f: Extract<ClientFrame, { op: "publish" }>): Promise<void> {
     const c = this.resolveChannel(f.channel);
     const { config, resources, admit } = this.deps;
+    // A tenant already refused (e.g. flooding past its rate) is turned away before any other work.
+    admit.precheck?.(this.user.tenantId, "ws.publish");
     const sender = this.user.principal.sub;
     const input =
       c.kind === "thread"
