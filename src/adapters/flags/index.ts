@@ -1,5 +1,5 @@
 import type { Firestore } from "@google-cloud/firestore";
-import type { NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "../../bus/index.js";
 import type { Registry } from "prom-client";
 import type { Config } from "../../config/index.js";
 import type { Logger } from "../../observability/logger.js";

@@ -1,4 +1,4 @@
-import type { NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "../../bus/index.js";
 import { Kvm, type KV, type KvEntry } from "@nats-io/kv";
 import type { AdapterHealth, FlagChange, FlagRecord } from "./flags.js";
 import { RecordFlagStore, type FlagStoreOptions } from "./base.js";
