@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { NatsBus } from "../../src/bus/nats.js";
 import { freePort, managedProcess, type TestServer } from "./nats-server.js";
+import { after } from "node:test";
+import type { WsClient } from "./clients.js";
 import { spawnServer, tmpDataDir, type ChildServer } from "./server.js";
 
 // Real clusters for the cluster tests: a 3-server JetStream cluster on
@@ -145,3 +147,20 @@ export async function fullHistory(node: ChildServer, id: string, token: string, 
   }
 }
 
+
+/** 1..n, the gapless sequence a resource's first n events must have. */
+export const seqs = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
+
+/**
+ * What a cluster test owns — its NATS server(s), its nodes and its WS clients —
+ * with teardown registered at once: clients closed, nodes killed, NATS stopped.
+ */
+export function clusterFixture<N extends { destroy(): Promise<void> }>(): { nats: N | undefined; nodes: ClusterNode[]; clients: WsClient[] } {
+  const f: { nats: N | undefined; nodes: ClusterNode[]; clients: WsClient[] } = { nats: undefined, nodes: [], clients: [] };
+  after(async () => {
+    for (const c of f.clients) c.close();
+    await killNodes(f.nodes);
+    await f.nats?.destroy();
+  });
+  return f;
+}

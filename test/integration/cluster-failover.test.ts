@@ -1,13 +1,11 @@
 import assert from "node:assert/strict";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { ownerOf } from "../../src/cluster/placement.js";
 import { resourceKey } from "../../src/registry/ids.js";
 import { WsClient, waitUntil, type Frame } from "../helpers/clients.js";
-import { fullHistory, killNodes, randomPrefix, spawnNodes, waitForMembers, type ClusterNode } from "../helpers/nats-cluster.js";
+import { fullHistory, randomPrefix, spawnNodes, waitForMembers, clusterFixture, seqs, type ClusterNode } from "../helpers/nats-cluster.js";
 import { natsSkipReason, startNatsServer, type TestServer } from "../helpers/nats-server.js";
 import { randomTenant, type ChildServer } from "../helpers/server.js";
-
-const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
 
 /** Publishes `id` through `ws` until acknowledged; any error frame is retried (all of them are retryable here). */
 async function publishUntilAck(ws: WsClient, ch: string, cid: string, deadline: number): Promise<Frame> {
@@ -20,17 +18,11 @@ async function publishUntilAck(ws: WsClient, ch: string, cid: string, deadline: 
 }
 
 describe("cluster failover: kill -9 of the owning node during a publish burst", { skip: natsSkipReason(), timeout: 90_000 }, () => {
-  let nats: TestServer | undefined;
-  const nodes: ClusterNode[] = [];
-  const clients: WsClient[] = [];
-  after(async () => {
-    for (const c of clients) c.close();
-    await killNodes(nodes);
-    await nats?.destroy();
-  });
+  const fx = clusterFixture<TestServer>();
+  const { nodes, clients } = fx;
 
   it("clients resume on another node; every acknowledged event is present exactly once, in order, with its acked seq", async (t) => {
-    nats = await startNatsServer();
+    const nats = (fx.nats = await startNatsServer());
     const ids = ["fa", "fb", "fc"];
     const env = { CHAT_BUS_BACKEND: "nats", NATS_URL: nats.url, NATS_PREFIX: randomPrefix() };
     const all = await spawnNodes(ids, env, nodes);
@@ -98,18 +90,19 @@ describe("cluster failover: kill -9 of the owning node during a publish burst", 
     await waitUntil(() => seen.length + resumed.seqs(ch).length >= n && subY.seqs(ch).length >= n, 15_000, "every event on both subscribers");
 
     const history = await fullHistory(z, id, token, tenant);
-    assert.deepEqual(history.map((m) => m.seq), range(n), "history is gapless 1..n");
+    assert.deepEqual(history.map((m) => m.seq), seqs(n), "history is gapless 1..n");
     const ids2 = history.map((m) => m.clientMsgId);
     assert.equal(new Set(ids2).size, n, "every client id exactly once");
     for (const [c, seq] of acked) assert.equal(history[seq - 1]?.clientMsgId, c, `ack of ${c} named seq ${seq}`);
     for (const [c, seq] of ackedBeforeKill) assert.equal(acked.get(c), seq, `${c} acked before the kill kept its seq`);
-    assert.deepEqual([...seen, ...resumed.seqs(ch)], range(n), "resumed subscriber: no gap, no duplicate");
-    assert.deepEqual(subY.seqs(ch), range(n), "survivor's subscriber: no gap, no duplicate");
+    assert.deepEqual([...seen, ...resumed.seqs(ch)], seqs(n), "resumed subscriber: no gap, no duplicate");
+    assert.deepEqual(subY.seqs(ch), seqs(n), "survivor's subscriber: no gap, no duplicate");
     const texts = [...subX.events(ch), ...resumed.events(ch)].map((f) => (f.data as { text: string }).text);
     assert.deepEqual(texts, history.map((m) => m.text), "same order as the log");
   });
 
   it("SIGTERM: the draining node leaves membership at once, so its resources move without waiting for the TTL", async (t) => {
+    const nats = fx.nats;
     assert.ok(nats);
     const ids = ["ga", "gb"];
     const pair = await spawnNodes(ids, { CHAT_BUS_BACKEND: "nats", NATS_URL: nats.url, NATS_PREFIX: randomPrefix() }, nodes);

@@ -4,12 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { WsClient, waitUntil } from "../helpers/clients.js";
-import { killNodes, randomPrefix, spawnNodes, waitForMembers, type ClusterNode } from "../helpers/nats-cluster.js";
+import { killNodes, randomPrefix, spawnNodes, waitForMembers, clusterFixture, seqs, type ClusterNode } from "../helpers/nats-cluster.js";
 import { natsSkipReason, startNatsServer, type TestServer } from "../helpers/nats-server.js";
 import { redisSkipReason, startRedisServer } from "../helpers/redis-server.js";
 import { randomTenant, type ChildServer } from "../helpers/server.js";
-
-const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
 
 async function newThread(node: ChildServer, token: string, tenant: string): Promise<string> {
   const res = await node.api("/chat/threads", { token, tenant, body: { title: "a4" } });
@@ -21,7 +19,7 @@ async function newThread(node: ChildServer, token: string, tenant: string): Prom
 async function publishAll(via: ChildServer[], pubs: WsClient[], id: string, token: string, tenant: string, n: number): Promise<void> {
   const ch = `thread:${id}`;
   await Promise.all(
-    range(n).map(async (i) => {
+    seqs(n).map(async (i) => {
       const k = i % via.length;
       if (i % 2 === 0) {
         const f = await (pubs[k] as WsClient).publish(ch, { text: `m${i}`, clientMsgId: `c${i}` });
@@ -35,17 +33,11 @@ async function publishAll(via: ChildServer[], pubs: WsClient[], id: string, toke
 }
 
 describe("L1-A4 cross-process chat over NATS (three nodes, one nats-server)", { skip: natsSkipReason(), timeout: 90_000 }, () => {
-  let nats: TestServer | undefined;
-  const nodes: ClusterNode[] = [];
-  const clients: WsClient[] = [];
-  after(async () => {
-    for (const c of clients) c.close();
-    await killNodes(nodes);
-    await nats?.destroy();
-  });
+  const fx = clusterFixture<TestServer>();
+  const { nodes, clients } = fx;
 
   it("L1-A4: WS clients on node A and node C see the identical gapless sequence of publishes made through A, B and C", async () => {
-    nats = await startNatsServer();
+    const nats = (fx.nats = await startNatsServer());
     const env = { CHAT_BUS_BACKEND: "nats", NATS_URL: nats.url, NATS_PREFIX: randomPrefix() };
     const [a, b, c] = await spawnNodes(["na", "nb", "nc"], env, nodes);
     assert.ok(a && b && c);
@@ -66,11 +58,11 @@ describe("L1-A4 cross-process chat over NATS (three nodes, one nats-server)", { 
     const n = 90;
     await publishAll([a, b, c], pubs, id, token, tenant, n);
     await waitUntil(() => subA.seqs(ch).length >= n && subC.seqs(ch).length >= n, 15_000, "every event on A and C");
-    assert.deepEqual(subA.seqs(ch), range(n));
-    assert.deepEqual(subC.seqs(ch), range(n));
+    assert.deepEqual(subA.seqs(ch), seqs(n));
+    assert.deepEqual(subC.seqs(ch), seqs(n));
     const texts = (w: WsClient) => w.events(ch).map((f) => (f.data as { text: string }).text);
     assert.deepEqual(texts(subA), texts(subC));
-    assert.deepEqual([...texts(subA)].sort(), range(n).map((i) => `m${i}`).sort());
+    assert.deepEqual([...texts(subA)].sort(), seqs(n).map((i) => `m${i}`).sort());
     // History read through the third node agrees.
     const hist = (await (await b.api(`/chat/threads/${id}/messages?limit=500`, { token, tenant })).json()) as { items: { seq: number; text: string }[] };
     assert.deepEqual(hist.items.map((m) => m.text), texts(subA));
@@ -120,8 +112,8 @@ describe("L1-A4 cross-process chat over Redis (two nodes, shared log dir)", { sk
     const n = 60;
     await publishAll([a, b], [pubA, pubB], id, token, tenant, n);
     await waitUntil(() => subA.seqs(ch).length >= n + 1 && subB.seqs(ch).length >= n + 1, 15_000, "every event on A and B");
-    assert.deepEqual(subA.seqs(ch), range(n + 1));
-    assert.deepEqual(subB.seqs(ch), range(n + 1));
+    assert.deepEqual(subA.seqs(ch), seqs(n + 1));
+    assert.deepEqual(subB.seqs(ch), seqs(n + 1));
     const texts = (w: WsClient) => w.events(ch).map((f) => (f.data as { text: string }).text);
     assert.deepEqual(texts(subA), texts(subB));
   });

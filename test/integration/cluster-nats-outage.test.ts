@@ -1,24 +1,16 @@
 import assert from "node:assert/strict";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { WsClient, waitUntil } from "../helpers/clients.js";
-import { fullHistory, killNodes, pollUntil, randomPrefix, readyz, spawnNodes, waitForMembers, type ClusterNode } from "../helpers/nats-cluster.js";
+import { fullHistory, pollUntil, randomPrefix, readyz, spawnNodes, waitForMembers, clusterFixture, seqs, type ClusterNode } from "../helpers/nats-cluster.js";
 import { natsSkipReason, startNatsServer, type TestServer } from "../helpers/nats-server.js";
 import { randomTenant } from "../helpers/server.js";
 
-const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
-
 describe("NATS stopped for a few seconds and restarted", { skip: natsSkipReason(), timeout: 90_000 }, () => {
-  let nats: TestServer | undefined;
-  const nodes: ClusterNode[] = [];
-  const clients: WsClient[] = [];
-  after(async () => {
-    for (const c of clients) c.close();
-    await killNodes(nodes);
-    await nats?.destroy();
-  });
+  const fx = clusterFixture<TestServer>();
+  const { nodes, clients } = fx;
 
   it("writes fail clearly while it is down, /readyz says so, nothing acknowledged is lost, subscribers catch up", async (t) => {
-    nats = await startNatsServer();
+    const nats = (fx.nats = await startNatsServer());
     const ids = ["oa", "ob"];
     const all = await spawnNodes(ids, { CHAT_BUS_BACKEND: "nats", NATS_URL: nats.url, NATS_PREFIX: randomPrefix() }, nodes);
     const [a, b] = all as [ClusterNode, ClusterNode];
@@ -73,7 +65,7 @@ describe("NATS stopped for a few seconds and restarted", { skip: natsSkipReason(
     const texts = history.map((m) => m.text);
     for (const cid of acked) assert.equal(texts.filter((x) => x === cid).length, 1, `${cid} acknowledged and stored once`);
     await waitUntil(() => sub.seqs(ch).length >= history.length, 10_000, "the subscriber to catch up");
-    assert.deepEqual(sub.seqs(ch), range(history.length));
+    assert.deepEqual(sub.seqs(ch), seqs(history.length));
     assert.deepEqual(sub.events(ch).map((f) => (f.data as { text: string }).text), texts);
   });
 });

@@ -1,26 +1,18 @@
 import assert from "node:assert/strict";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { WsClient, waitUntil, type Frame } from "../helpers/clients.js";
 import {
-  fullHistory, killNodes, randomPrefix, readyz, spawnNodes, startNatsCluster, waitForMembers, type ClusterNode, type NatsCluster,
+  fullHistory, randomPrefix, readyz, spawnNodes, startNatsCluster, waitForMembers, clusterFixture, seqs, type ClusterNode, type NatsCluster,
 } from "../helpers/nats-cluster.js";
 import { natsSkipReason } from "../helpers/nats-server.js";
 import { randomTenant } from "../helpers/server.js";
 
-const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
-
 describe("three switchyard nodes on a 3-server JetStream cluster (replicas 3), one NATS server killed", { skip: natsSkipReason(), timeout: 90_000 }, () => {
-  let nats: NatsCluster | undefined;
-  const nodes: ClusterNode[] = [];
-  const clients: WsClient[] = [];
-  after(async () => {
-    for (const c of clients) c.close();
-    await killNodes(nodes);
-    await nats?.destroy();
-  });
+  const fx = clusterFixture<NatsCluster>();
+  const { nodes, clients } = fx;
 
   it("subscribers on two nodes see one gapless sequence; every acknowledged publish is stored exactly once", async (t) => {
-    nats = await startNatsCluster(3);
+    const nats = (fx.nats = await startNatsCluster(3));
     const ids = ["ka", "kb", "kc"];
     const env = { CHAT_BUS_BACKEND: "nats", NATS_URL: nats.url, NATS_PREFIX: randomPrefix(), NATS_REPLICAS: "3" };
     const all = await spawnNodes(ids, env, nodes);
@@ -78,12 +70,12 @@ describe("three switchyard nodes on a 3-server JetStream cluster (replicas 3), o
 
     const total = 3 * perNode;
     const history = await fullHistory(c, id, token, tenant);
-    assert.deepEqual(history.map((m) => m.seq), range(total), "gapless, no extra events");
+    assert.deepEqual(history.map((m) => m.seq), seqs(total), "gapless, no extra events");
     assert.equal(new Set(history.map((m) => m.clientMsgId)).size, total, "each client id once");
     for (const [cid, seq] of acked) assert.equal(history[seq - 1]?.clientMsgId, cid);
     await waitUntil(() => subA.seqs(ch).length >= total && subC.seqs(ch).length >= total, 20_000, "both subscribers complete");
-    assert.deepEqual(subA.seqs(ch), range(total));
-    assert.deepEqual(subC.seqs(ch), range(total));
+    assert.deepEqual(subA.seqs(ch), seqs(total));
+    assert.deepEqual(subC.seqs(ch), seqs(total));
     const texts = (w: WsClient) => w.events(ch).map((f) => (f.data as { text: string }).text);
     assert.deepEqual(texts(subA), history.map((m) => m.text));
     assert.deepEqual(texts(subC), texts(subA));
