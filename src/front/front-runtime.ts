@@ -109,8 +109,8 @@ export class FrontRuntime {
         payload: { requestId: e.requestId, method: e.method, route: e.route, status: e.status, code: e.code, claimedTenant: e.claimedTenant },
       }]).catch((err: unknown) => log.warn({ err }, "audit event not delivered to the supervisor"));
     };
-    this.ws = mountWs(this.app, { config, resources, hub: this.hub, admit, verify, metrics: this.metrics, isDraining }, log);
-    this.sse = mountSse(this.app, { config, verify, resources, hub: this.hub, metrics: this.metrics, isDraining }, log);
+    this.ws = mountWs(this.app, { config, resources, hub: this.hub, admit, verify, audit, metrics: this.metrics, isDraining }, log);
+    this.sse = mountSse(this.app, { config, verify, resources, hub: this.hub, audit, metrics: this.metrics, isDraining }, log);
     this.http = mountHttp(this.app, {
       router, verify, log, audit, metrics: this.metrics,
       timeoutMs: config.REQUEST_TIMEOUT_MS,

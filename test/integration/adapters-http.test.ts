@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { WsClient } from "../helpers/clients.js";
 import { randomTenant, startTestServer, type TestServer } from "../helpers/server.js";
 
 type Err = { error: { code: string } };
@@ -109,6 +110,10 @@ describe("adapter routes through the main server", () => {
     // _anonymous tenant with the claimed tenant named (nobody can write into a trail they cannot join).
     await s.api("/feature-flags/x", { method: "PUT", token, tenant, body: { enabled: true } });
     await s.api("/chat/threads", { token: await s.token(randomTenant()), tenant });
+    // Refused WS upgrades and SSE subscribes are audited the same way.
+    const outsider = await s.token(randomTenant());
+    await assert.rejects(WsClient.connect(s.url, outsider, tenant), (e: Error & { status?: number }) => e.status === 403);
+    assert.equal((await fetch(`${s.url}/sse/canvas/c1?tenant_id=${tenant}`)).status, 401);
     type AuditPage = { items: { tenantId: string; payload: { route: string; status: number; code: string | null; claimedTenant: string | null } }[] };
     const read = async (t: string, tok: string) => (await (await s.api("/logging/events?dataset=audit&limit=500", { token: tok, tenant: t })).json()) as AuditPage;
     const anonAdmin = await s.token("_anonymous", { admin: true });
@@ -118,12 +123,14 @@ describe("adapter routes through the main server", () => {
     do {
       mine = await read(tenant, admin);
       anon = await read("_anonymous", anonAdmin);
-      if (mine.items.some((i) => i.payload.code === "forbidden_role") && anon.items.some((i) => i.payload.claimedTenant === tenant)) break;
+      if (mine.items.some((i) => i.payload.code === "forbidden_role") && anon.items.filter((i) => i.payload.claimedTenant === tenant).length >= 3) break;
       await new Promise((r) => setTimeout(r, 50));
     } while (Date.now() < deadline);
     assert.ok(mine.items.some((i) => i.payload.route === "/logging/events" && i.payload.status === 202), "mutation audited");
     assert.ok(mine.items.some((i) => i.payload.code === "forbidden_role" && i.payload.status === 403), "in-tenant refusal audited");
     assert.ok(mine.items.every((i) => i.tenantId === tenant));
-    assert.ok(anon.items.some((i) => i.payload.claimedTenant === tenant && i.payload.code === "forbidden_tenant"), "pre-tenant refusal audited under _anonymous");
+    assert.ok(anon.items.some((i) => i.payload.claimedTenant === tenant && i.payload.code === "forbidden_tenant" && i.payload.route === "/chat/threads"), "pre-tenant refusal audited under _anonymous");
+    assert.ok(anon.items.some((i) => i.payload.claimedTenant === tenant && i.payload.route === "/ws" && i.payload.status === 403), "refused WS upgrade audited");
+    assert.ok(anon.items.some((i) => i.payload.claimedTenant === tenant && i.payload.route === "/sse/canvas/:id" && i.payload.status === 401), "refused SSE audited");
   });
 });

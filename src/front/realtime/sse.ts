@@ -10,7 +10,8 @@ import { redactUrl } from "../../observability/logger.js";
 import type { TemplatedApp, UwsResponse } from "../uws.js";
 import type { Channel, Sink } from "./channel.js";
 import type { Hub } from "./hub.js";
-import { authenticateStream } from "./stream-auth.js";
+import { authenticateStream, refusedStreamAudit } from "./stream-auth.js";
+import type { AuditEntry } from "../http/pipeline.js";
 
 /**
  * One SSE stream. Writes go straight to uWS while the socket keeps up; once
@@ -107,7 +108,7 @@ export interface SseServer {
 
 export function mountSse(
   app: TemplatedApp,
-  deps: { config: Config; verify: TokenVerifier; resources: Resources; hub: Hub; metrics: Metrics; isDraining(): boolean },
+  deps: { config: Config; verify: TokenVerifier; resources: Resources; hub: Hub; metrics: Metrics; isDraining(): boolean; audit?: (e: AuditEntry) => void },
   log: Logger,
 ): SseServer {
   const streams = new Set<SseStream>();
@@ -167,6 +168,8 @@ export function mountSse(
     })().catch((e: unknown) => {
       const err = toAppError(e);
       if (err.status >= 500) log.error({ err: e, url }, "sse subscribe failed");
+      const refused = refusedStreamAudit(`/sse/${kind === "thread" ? "threads" : "canvas"}/:id`, err.status, err.code, headers, query);
+      if (refused) deps.audit?.(refused);
       if (aborted) return;
       if (stream) return stream.end();
       res.cork(() => {

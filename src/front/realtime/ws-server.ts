@@ -4,7 +4,8 @@ import { AppError, CLOSE, errorBody, toAppError } from "../../errors/index.js";
 import type { Metrics } from "../../observability/metrics.js";
 import { uWS, type TemplatedApp, type UwsWebSocket } from "../uws.js";
 import type { LiveSocket } from "./channel.js";
-import { authenticateStream, originAllowed } from "./stream-auth.js";
+import { authenticateStream, originAllowed, refusedStreamAudit } from "./stream-auth.js";
+import type { AuditEntry } from "../http/pipeline.js";
 import { maxFrameBytes, WsSession, type SessionDeps, type WsUserData } from "./ws-session.js";
 
 export interface WsServer {
@@ -16,7 +17,11 @@ export interface WsServer {
 }
 
 /** Mounts `/ws`: authentication at the upgrade, then one WsSession per socket. */
-export function mountWs(app: TemplatedApp, deps: SessionDeps & { verify: TokenVerifier; metrics: Metrics; isDraining(): boolean }, log: Logger): WsServer {
+export function mountWs(
+  app: TemplatedApp,
+  deps: SessionDeps & { verify: TokenVerifier; metrics: Metrics; isDraining(): boolean; audit?: (e: AuditEntry) => void },
+  log: Logger,
+): WsServer {
   const { config } = deps;
   const sockets = new Set<UwsWebSocket<WsUserData>>();
   const limit = config.WS_MAX_BACKPRESSURE_BYTES;
@@ -56,8 +61,10 @@ export function mountWs(app: TemplatedApp, deps: SessionDeps & { verify: TokenVe
           res.cork(() => res.upgrade<WsUserData>({ principal, tenantId }, key, protocol, extensions, context));
         },
         (e: unknown) => {
-          if (aborted) return;
           const err = toAppError(e);
+          const refused = refusedStreamAudit("/ws", err.status, err.code, headers, query);
+          if (refused) deps.audit?.(refused);
+          if (aborted) return;
           res.cork(() => {
             res.writeStatus(`${err.status} ${err.code}`);
             res.writeHeader("content-type", "application/json");
