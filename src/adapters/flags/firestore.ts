@@ -34,8 +34,15 @@ export class FirestoreFlagStore extends RecordFlagStore {
       : this.db.collection(`${this.prefix}flags_tenants`).doc(`t_${owner}`).collection("flags");
   }
 
+  /** SDK calls still running (a caller may have given up on them at its timeout; the SDK retries on). */
+  private readonly inflight = new Set<Promise<unknown>>();
+
   private run<T>(what: string, op: () => Promise<T>, ms = this.opTimeoutMs): Promise<T> {
-    return withTimeout(op(), ms, `firestore ${what}`).catch((e: unknown) => {
+    const call = op();
+    const tracked = call.then(() => undefined, () => undefined);
+    this.inflight.add(tracked);
+    void tracked.then(() => this.inflight.delete(tracked));
+    return withTimeout(call, ms, `firestore ${what}`).catch((e: unknown) => {
       throw unavailable("firestore", e);
     });
   }
@@ -92,8 +99,15 @@ export class FirestoreFlagStore extends RecordFlagStore {
     }
   }
 
-  async close(): Promise<void> {
-    // The Firestore client is injected: its owner terminates it.
+  /**
+   * The Firestore client is injected and its owner terminates it; close waits (bounded) for
+   * SDK calls this store started and abandoned at their timeout, since terminating a client
+   * under a retrying call makes the SDK reject an internal promise nobody handles.
+   */
+  async close(waitMs = 30_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.inflight]), new Promise<void>((r) => (timer = setTimeout(r, waitMs)))]);
+    clearTimeout(timer);
   }
 }
 
