@@ -1,3 +1,4 @@
+import { createServer } from "node:net";
 import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
 import type { Logger } from "pino";
 import type { PoolClient } from "../actors/worker-pool.js";
@@ -121,6 +122,9 @@ export class FrontPool {
 
   /** Binds every front; returns the port actually bound. */
   async listen(port: number): Promise<number> {
+    // uWS threads can share a port only when it is fixed before the first bind: with port 0 and
+    // several fronts, a free port is chosen here first (the kernel's pick, released at once).
+    if (port === 0 && this.slots.length > 1) port = await freePort(this.config.HOST);
     this.port = await this.listenOne(0, port);
     for (let i = 1; i < this.slots.length; i++) await this.listenOne(i, this.port);
     this.started = true;
@@ -175,4 +179,16 @@ export class FrontPool {
       }),
     );
   }
+}
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, host, () => {
+      const addr = srv.address();
+      const p = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolve(p));
+    });
+  });
 }
