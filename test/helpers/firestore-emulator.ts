@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import net from "node:net";
+import { freePort } from "./ports.js";
 import { Firestore } from "@google-cloud/firestore";
 
 // The official Firestore emulator (Debian package google-cloud-cli-firestore-emulator), started
@@ -43,19 +43,6 @@ export function emulatorSkipReason(): string | undefined {
   return msg;
 }
 
-/** A port in 20000–32700 (outside the ephemeral range, so a restart can take it again). */
-export async function freePort(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const port = 20000 + Math.floor(Math.random() * 12700);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.createServer();
-      s.once("error", () => resolve(false));
-      s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
-    });
-    if (ok) return port;
-  }
-  throw new Error("no free port in 20000-32700");
-}
 
 export interface FirestoreEmulator {
   readonly port: number;

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "./ports.js";
 
 // A private nats-server (JetStream on, temp store dir) per test file, on a port
 // chosen beforehand in 20000–32700 so that stop()/start() brings it back on the
@@ -37,18 +38,7 @@ export function binarySkipReason(bin: string, pkg: string): string | undefined {
 
 export const natsSkipReason = (): string | undefined => binarySkipReason("nats-server", "nats-server");
 
-export async function freePort(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const port = 20000 + Math.floor(Math.random() * 12700);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.createServer();
-      s.once("error", () => resolve(false));
-      s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
-    });
-    if (ok) return port;
-  }
-  throw new Error("no free port in 20000-32700");
-}
+export { freePort };
 
 /** Resolves when a TCP connect to the port succeeds and the server speaks first (NATS INFO / Redis PING reply). */
 export async function waitForPort(port: number, deadlineMs: number, probe?: string): Promise<void> {
