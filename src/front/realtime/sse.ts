@@ -24,7 +24,6 @@ class SseStream implements Sink {
   private blocked = false;
   private queued: (string | Buffer)[] = [];
   private queuedBytes = 0;
-  private channel: Channel | undefined;
 
   constructor(readonly res: UwsResponse, readonly ref: ResourceRef, private readonly maxQueued: number, private readonly onEnd: () => void) {
     res.onWritable(() => this.flushQueue());
@@ -35,7 +34,6 @@ class SseStream implements Sink {
   }
 
   goLive(ch: Channel): void {
-    this.channel = ch;
     if (!this.closed) ch.sse.add(this);
   }
 
@@ -94,10 +92,6 @@ class SseStream implements Sink {
     if (this.closed) return;
     this.closed = true;
     this.onEnd();
-  }
-
-  get live(): Channel | undefined {
-    return this.channel;
   }
 }
 

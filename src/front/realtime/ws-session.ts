@@ -109,8 +109,7 @@ export class WsSession {
     if (!sub) return;
     this.subs.delete(channel);
     this.deps.hub.unsubscribe(sub.ref, sub);
-    const err = new AppError(code === "not_ready" ? "ERR_NOT_READY" : "ERR_INTERNAL");
-    this.send(errorFrame(err.code, "Subscription ended; resubscribe with since", undefined, channel));
+    this.send(errorFrame(code, "Subscription ended; resubscribe with since", undefined, channel));
   }
 
   onMessage(message: ArrayBuffer, isBinary: boolean): void {
