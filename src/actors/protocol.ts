@@ -38,13 +38,18 @@ export type WatchReply = StreamHead;
  */
 export type Batched<T> = T | { readonly t: "batch"; readonly msgs: readonly T[] };
 
-/** Collects messages for one port and posts them once per microtask turn, in order. */
+/**
+ * Collects messages for one port and posts them once per event-loop iteration,
+ * in order. A microtask would flush after every callback (each WS frame, each
+ * port message drains the microtask queue), which under load meant one
+ * postMessage per request; setImmediate runs once after the whole poll phase.
+ */
 export class PortBatcher<T> {
   private queue: T[] = [];
   constructor(private readonly post: (msg: Batched<T>) => void) {}
 
   push(msg: T): void {
-    if (this.queue.push(msg) === 1) queueMicrotask(() => this.flush());
+    if (this.queue.push(msg) === 1) setImmediate(() => this.flush());
   }
 
   flush(): void {

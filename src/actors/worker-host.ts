@@ -7,7 +7,7 @@ import { PortBatcher, unbatch, type ActorReply, type ActorRequest, type Batched 
 import { workerFor } from "./route.js";
 import type { ActorHost, HistoryPage, PublishInput, PublishOutcome } from "./types.js";
 
-type Pending = { resolve(v: unknown): void; reject(e: unknown): void; worker: number; timer: NodeJS.Timeout };
+type Pending = { resolve(v: unknown): void; reject(e: unknown): void; worker: number; deadline: number };
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export type EventsListener = (rkey: string, epoch: string, events: readonly StoredEvent[]) => void;
@@ -24,9 +24,24 @@ export class WorkerActorHost implements ActorHost {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private readonly upListeners: ((worker: number) => void)[] = [];
+  private readonly sweeper: NodeJS.Timeout;
 
   constructor(workers: number, private readonly onEvents: EventsListener, private readonly timeoutMs: number) {
     this.ports = new Array<MessagePort | undefined>(workers).fill(undefined);
+    // One sweep for every request's deadline instead of a timer per request (a
+    // measurable share of a publish's cost); a late answer is at most a quarter late.
+    this.sweeper = setInterval(() => this.expire(), Math.max(10, Math.floor(timeoutMs / 4)));
+    this.sweeper.unref();
+  }
+
+  /** Fails requests past their deadline; the map is in send order, so deadlines ascend. */
+  private expire(): void {
+    const now = Date.now();
+    for (const [id, p] of this.pending) {
+      if (p.deadline > now) break;
+      this.pending.delete(id);
+      p.reject(new AppError("ERR_TIMEOUT", { retryAfterS: 1 }));
+    }
   }
 
   get workers(): number {
@@ -58,7 +73,6 @@ export class WorkerActorHost implements ActorHost {
     for (const [id, p] of this.pending) {
       if (p.worker !== worker) continue;
       this.pending.delete(id);
-      clearTimeout(p.timer);
       p.reject(new AppError("ERR_NOT_READY", { message: "The actor worker restarted; retry", retryAfterS: 1 }));
     }
   }
@@ -71,7 +85,6 @@ export class WorkerActorHost implements ActorHost {
     const p = this.pending.get(msg.id);
     if (!p) return;
     this.pending.delete(msg.id);
-    clearTimeout(p.timer);
     if (msg.ok) p.resolve(msg.value);
     else p.reject(fromWire(msg.error));
   }
@@ -82,11 +95,7 @@ export class WorkerActorHost implements ActorHost {
     if (!port) return Promise.reject(new AppError("ERR_NOT_READY", { message: "The actor worker is restarting; retry", retryAfterS: 1 }));
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new AppError("ERR_TIMEOUT", { retryAfterS: 1 }));
-      }, this.timeoutMs);
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, worker, timer });
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, worker, deadline: Date.now() + this.timeoutMs });
       (this.out[worker] as PortBatcher<ActorRequest>).push({ ...msg, id } as ActorRequest);
     });
   }
@@ -113,6 +122,7 @@ export class WorkerActorHost implements ActorHost {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.sweeper);
     for (let i = 0; i < this.ports.length; i++) this.workerDown(i);
   }
 }
