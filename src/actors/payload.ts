@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { hash, randomBytes } from "node:crypto";
 import type { StoredEvent } from "../log/event-log.js";
 import type { ResourceRef } from "../registry/ids.js";
 import type { PublishInput } from "./types.js";
@@ -21,7 +21,8 @@ export function dedupeKeyOf(input: PublishInput): string | null {
 /** The part of a body that must match for a retry to count as the same request. */
 export function bodyHashOf(input: PublishInput): string {
   const material = input.kind === "thread" ? JSON.stringify([input.text]) : JSON.stringify([input.type, input.data ?? null]);
-  return createHash("sha256").update(material).digest("base64url").slice(0, 22);
+  // One-shot hash: no Hash object per publish.
+  return hash("sha256", material, "base64url").slice(0, 22);
 }
 
 export function buildEvent(ref: ResourceRef, input: PublishInput, seq: number, now: number): StoredEvent {

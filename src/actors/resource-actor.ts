@@ -70,28 +70,39 @@ export class ResourceActor {
       for (const job of batch) job.reject(e);
       return;
     }
-    const fresh: { job: Job; event: StoredEvent }[] = [];
+    // Every key of the batch is looked up at once (the log may answer them together).
+    let stored: (StoredEvent | undefined)[];
+    try {
+      stored = await Promise.all(batch.map((job) => {
+        const key = dedupeKeyOf(job.input);
+        return key === null ? undefined : this.log.findByDedupeKey(this.ref, key);
+      }));
+    } catch (e) {
+      for (const job of batch) job.reject(e);
+      return;
+    }
+    const fresh: { job: Job; event: StoredEvent; json: string }[] = [];
     const inBatch = new Map<string, StoredEvent>();
-    for (const job of batch) {
+    for (const [i, job] of batch.entries()) {
       try {
         const key = dedupeKeyOf(job.input);
         if (key !== null) {
-          const seen = inBatch.get(key) ?? (await this.log.findByDedupeKey(this.ref, key));
+          const seen = inBatch.get(key) ?? stored[i];
           if (seen) {
-            job.resolve(seen.bodyHash === bodyHashOf(job.input) ? { status: "duplicate", event: seen } : { status: "conflict", seq: seen.seq });
+            job.resolve(seen.bodyHash === bodyHashOf(job.input) ? { status: "duplicate", seq: seen.seq, json: JSON.stringify(seen.payload) } : { status: "conflict", seq: seen.seq });
             continue;
           }
         }
         const event = buildEvent(this.ref, job.input, head.lastSeq + fresh.length + 1, this.now());
         if (key !== null) inBatch.set(key, event);
-        fresh.push({ job, event });
+        fresh.push({ job, event, json: JSON.stringify(event.payload) });
       } catch (e) {
         job.reject(e);
       }
     }
     if (fresh.length === 0) return;
     try {
-      await this.committer.append(fresh.map(({ event }) => ({ ref: this.ref, event })));
+      await this.committer.append(fresh.map(({ event, json }) => ({ ref: this.ref, event, json })));
     } catch (e) {
       // The head may be stale (another owner appended): reload before the next batch.
       this.head = undefined;
@@ -99,9 +110,9 @@ export class ResourceActor {
       return;
     }
     this.head = { ...head, lastSeq: head.lastSeq + fresh.length };
-    for (const { job, event } of fresh) {
+    for (const { job, event, json } of fresh) {
       this.emit(this.ref, event, head.epoch);
-      job.resolve({ status: "created", event });
+      job.resolve({ status: "created", seq: event.seq, json });
     }
   }
 }

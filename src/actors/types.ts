@@ -23,8 +23,12 @@ export interface CanvasPublish {
 export type PublishInput = ThreadPublish | CanvasPublish;
 
 export type PublishOutcome =
-  | { readonly status: "created"; readonly event: StoredEvent }
-  | { readonly status: "duplicate"; readonly event: StoredEvent }
+  /**
+   * `json` is the event's data (SPEC §7) as stored, serialized once by its actor:
+   * a string crosses a MessagePort far more cheaply than the object, a WS ack
+   * needs only the seq, and a 201 returns it verbatim.
+   */
+  | { readonly status: "created" | "duplicate"; readonly seq: number; readonly json: string }
   | { readonly status: "conflict"; readonly seq: number };
 
 export interface HistoryPage {

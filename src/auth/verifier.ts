@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, type KeyObject } from "node:crypto";
+import { createPublicKey, hash, type KeyObject } from "node:crypto";
 import { jwtVerify, errors as joseErrors } from "jose";
 import type { Config } from "../config/index.js";
 import { AppError } from "../errors/index.js";
@@ -38,7 +38,7 @@ export function createVerifier(
   const max = opts.cacheSize ?? 10_000;
   return async (token) => {
     if (token.length === 0 || token.length > MAX_TOKEN_CHARS) throw new AppError("ERR_UNAUTHENTICATED");
-    const digest = createHash("sha256").update(token).digest("base64url");
+    const digest = hash("sha256", token, "base64url");
     const hit = cache.get(digest);
     if (hit) {
       if (hit.exp + CLOCK_SKEW_S > Date.now() / 1000) return hit;

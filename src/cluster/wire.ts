@@ -45,8 +45,8 @@ const forwardSchema = z.object({ ref: refSchema, input: inputSchema });
 
 const wireErrorSchema = z.object({ key: z.string(), message: z.string(), details: z.unknown().optional(), retryAfterS: z.number().optional() });
 const outcomeSchema = z.discriminatedUnion("status", [
-  z.object({ status: z.literal("created"), event: eventSchema }),
-  z.object({ status: z.literal("duplicate"), event: eventSchema }),
+  z.object({ status: z.literal("created"), seq: z.number().int().min(1), json: z.string() }),
+  z.object({ status: z.literal("duplicate"), seq: z.number().int().min(1), json: z.string() }),
   z.object({ status: z.literal("conflict"), seq: z.number() }),
 ]);
 const replySchema = z.discriminatedUnion("t", [

@@ -26,6 +26,8 @@ export interface StreamHead {
 export interface AppendEntry {
   readonly ref: ResourceRef;
   readonly event: StoredEvent;
+  /** `event.payload` already serialized: a log that stores JSON uses it rather than serializing again. */
+  readonly json?: string;
 }
 
 export interface EventLog {

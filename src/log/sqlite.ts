@@ -23,6 +23,9 @@ export class SqliteEventLog implements EventLog {
   private readonly appendTx: Transaction<(entries: readonly AppendEntry[]) => void>;
   /** rkey → stream id; a stream row is never deleted, so the mapping never changes. */
   private readonly sids = new Map<string, number>();
+  /** Dedupe look-ups asked for in this microtask turn (see findByDedupeKey). */
+  private lookups: Lookup[] = [];
+  private readonly lookupTx: Transaction<(batch: readonly Lookup[]) => void>;
 
   constructor(private readonly db: Db, private readonly ownsDb = false) {
     this.stmts = {
@@ -38,9 +41,9 @@ export class SqliteEventLog implements EventLog {
     this.appendTx = db.transaction((entries: readonly AppendEntry[]) => {
       // One compare-and-set per resource per batch (not per event): the run of seqs for a
       // resource must start right after its last_seq and be contiguous.
-      for (const [rkey, events] of groupByResource(entries)) {
-        const first = (events[0] as StoredEvent).seq;
-        events.forEach((e, i) => {
+      for (const [rkey, group] of groupByResource(entries)) {
+        const first = (group[0] as AppendEntry).event.seq;
+        group.forEach(({ event: e }, i) => {
           if (e.seq !== first + i) throw new LogConflictError(`${rkey}: seq ${e.seq} is not next`);
         });
         const sid = this.sids.get(rkey) ?? this.stream(rkey).sid;
@@ -49,8 +52,11 @@ export class SqliteEventLog implements EventLog {
         if ((this.stmts.lastSeq.get(sid)?.last ?? 0) !== first - 1) {
           throw new LogConflictError(`${rkey}: seq ${first} is not next`);
         }
-        for (const e of events) this.stmts.insert.run(sid, e.seq, e.dedupeKey, e.bodyHash, JSON.stringify(e.payload), e.ts);
+        for (const { event: e, json } of group) this.stmts.insert.run(sid, e.seq, e.dedupeKey, e.bodyHash, json ?? JSON.stringify(e.payload), e.ts);
       }
+    });
+    this.lookupTx = db.transaction((batch: readonly Lookup[]) => {
+      for (const l of batch) l.row = this.stmts.byKey.get(l.sid, l.key);
     });
   }
 
@@ -102,10 +108,30 @@ export class SqliteEventLog implements EventLog {
     return sid === undefined ? [] : this.stmts.read.all(sid, afterSeq, limit).map(toEvent);
   }
 
-  async findByDedupeKey(ref: ResourceRef, key: string): Promise<StoredEvent | undefined> {
+  /**
+   * Look-ups asked for in one microtask turn (every actor's batch started by one
+   * port message) run together in one read transaction: on its own, each
+   * SELECT is a read transaction whose WAL read lock costs more than the
+   * index look-up itself (measured: ~8 µs of ~26 µs per publish).
+   */
+  findByDedupeKey(ref: ResourceRef, key: string): Promise<StoredEvent | undefined> {
     const sid = this.sidOf(resourceKey(ref));
-    const row = sid === undefined ? undefined : this.stmts.byKey.get(sid, key);
-    return row ? toEvent(row) : undefined;
+    if (sid === undefined) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => {
+      if (this.lookups.push({ sid, key, row: undefined, resolve, reject }) === 1) queueMicrotask(() => this.runLookups());
+    });
+  }
+
+  private runLookups(): void {
+    const batch = this.lookups;
+    this.lookups = [];
+    try {
+      this.lookupTx(batch);
+    } catch (e) {
+      for (const l of batch) l.reject(e);
+      return;
+    }
+    for (const l of batch) l.resolve(l.row ? toEvent(l.row) : undefined);
   }
 
   async close(): Promise<void> {
@@ -113,13 +139,21 @@ export class SqliteEventLog implements EventLog {
   }
 }
 
-function groupByResource(entries: readonly AppendEntry[]): Map<string, StoredEvent[]> {
-  const groups = new Map<string, StoredEvent[]>();
-  for (const { ref, event } of entries) {
-    const rkey = resourceKey(ref);
+interface Lookup {
+  readonly sid: number;
+  readonly key: string;
+  row: EventRow | undefined;
+  resolve(e: StoredEvent | undefined): void;
+  reject(e: unknown): void;
+}
+
+function groupByResource(entries: readonly AppendEntry[]): Map<string, AppendEntry[]> {
+  const groups = new Map<string, AppendEntry[]>();
+  for (const entry of entries) {
+    const rkey = resourceKey(entry.ref);
     const g = groups.get(rkey);
-    if (g) g.push(event);
-    else groups.set(rkey, [event]);
+    if (g) g.push(entry);
+    else groups.set(rkey, [entry]);
   }
   return groups;
 }

@@ -71,13 +71,14 @@ export class Resources {
     return kind === "canvas" ? this.ensureCanvas(tenant, id, by) : this.require({ tenant, kind, id });
   }
 
-  async publish(ref: ResourceRef, input: PublishInput): Promise<{ event: StoredEvent; created: boolean }> {
+  /** The event's seq and its data as JSON (see PublishOutcome); `created` is false for an idempotent repeat. */
+  async publish(ref: ResourceRef, input: PublishInput): Promise<{ seq: number; json: string; created: boolean }> {
     const outcome: PublishOutcome = await this.actors.publish(ref, input);
     if (outcome.status === "conflict") {
       throw new AppError("ERR_CONFLICT", { details: { seq: outcome.seq } });
     }
     if (outcome.status === "created") this.onAppended(ref);
-    return { event: outcome.event, created: outcome.status === "created" };
+    return { seq: outcome.seq, json: outcome.json, created: outcome.status === "created" };
   }
 
   async history(ref: ResourceRef, after: number, limit: number): Promise<{ items: Record<string, unknown>[]; lastSeq: number }> {

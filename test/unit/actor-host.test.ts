@@ -22,7 +22,7 @@ describe("InProcessActorHost", () => {
     const dup = await host.publish(ref, { kind: "thread", senderId: "a", text: "m1", clientMsgId: "c1" });
     assert.equal(dup.status, "duplicate");
     const next = await host.publish(ref, { kind: "thread", senderId: "a", text: "m3" });
-    assert.equal(next.status === "created" && next.event.seq, 4);
+    assert.equal(next.status === "created" && next.seq, 4);
     assert.deepEqual(emitted, [1, 2, 3, 4]);
     await host.close();
   });

@@ -39,7 +39,7 @@ class CountingLog implements EventLog {
 }
 
 const msg = (text: string, clientMsgId?: string): PublishInput => ({ kind: "thread", senderId: "alice", text, clientMsgId });
-const seqOf = (o: PublishOutcome): number => (o.status === "conflict" ? -1 : o.event.seq);
+const seqOf = (o: PublishOutcome): number => (o.status === "conflict" ? -1 : o.seq);
 
 const impls: [string, () => { log: EventLog; cleanup(): void }][] = [
   ["memory", () => ({ log: new MemoryEventLog(), cleanup() {} })],
@@ -84,11 +84,11 @@ for (const [label, make] of impls) {
       assert.equal(a?.status, "created");
       assert.equal(b?.status, "duplicate");
       assert.equal(c?.status, "conflict");
-      assert.ok(a?.status === "created" && b?.status === "duplicate" && b.event.payload.id === a.event.payload.id);
+      assert.ok(a?.status === "created" && b?.status === "duplicate" && JSON.parse(b.json).id === JSON.parse(a.json).id);
       assert.ok(c?.status === "conflict" && c.seq === 1);
       // Later batch: found in the log.
       const again = await actor.publish(msg("hi", "k1"));
-      assert.ok(again.status === "duplicate" && again.event.seq === 1);
+      assert.ok(again.status === "duplicate" && again.seq === 1);
       const conflict = await actor.publish(msg("changed", "k1"));
       assert.deepEqual(conflict, { status: "conflict", seq: 1 });
       const next = await actor.publish(msg("new", "k2"));

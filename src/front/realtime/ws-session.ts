@@ -40,6 +40,8 @@ class WsSubscription implements Sink {
   }
   goLive(ch: Channel): void {
     if (this.closed) return;
+    // Frames queued for this socket (subscribed, catch-up) must leave before the topic's live ones.
+    this.session.flush();
     this.live = true;
     ch.wsLive.add(this.session);
     this.session.ws.subscribe(ch.topic);
@@ -56,6 +58,19 @@ class WsSubscription implements Sink {
 }
 
 /**
+ * Sessions with frames queued during this event-loop iteration. Frames sent
+ * from promise continuations (acks after an actor reply, catch-up pages) are
+ * outside any uWS callback, so uWS would write each with its own syscall;
+ * queued and sent corked once per iteration, a socket's acks of one actor
+ * reply batch leave in one write.
+ */
+const queuedSessions = new Set<WsSession>();
+const flushQueued = (): void => {
+  for (const s of queuedSessions) s.flush();
+  queuedSessions.clear();
+};
+
+/**
  * The protocol state of one WebSocket: its subscriptions, its rate window and
  * its token expiry. Frames are handled one at a time in arrival order per
  * connection for subscribe/unsubscribe; publishes run concurrently and each
@@ -68,6 +83,7 @@ export class WsSession {
   private windowCount = 0;
   /** Subscribes of new channels still being authorised (see subscribe). */
   private reserved = 0;
+  private queued: string[] | undefined;
   private readonly expiryTimer: NodeJS.Timeout;
 
   constructor(readonly ws: UwsWebSocket<WsUserData>, private readonly deps: SessionDeps, private readonly user: WsUserData) {
@@ -80,9 +96,27 @@ export class WsSession {
     return this.subs.size;
   }
 
+  /** Queues a frame; it is written, in order, at the end of this loop iteration (see queuedSessions). */
   send(data: string): void {
     if (this.closed) return;
-    this.ws.send(data);
+    if (this.queued === undefined) {
+      this.queued = [];
+      if (queuedSessions.size === 0) setImmediate(flushQueued);
+      queuedSessions.add(this);
+    }
+    this.queued.push(data);
+  }
+
+  /** Writes the queued frames now, in one corked write. */
+  flush(): void {
+    const frames = this.queued;
+    if (frames === undefined) return;
+    this.queued = undefined;
+    queuedSessions.delete(this);
+    if (this.closed) return;
+    this.ws.cork(() => {
+      for (const f of frames) this.ws.send(f);
+    });
     this.checkBackpressure();
   }
 
@@ -92,6 +126,8 @@ export class WsSession {
   }
 
   close(c: { code: number; reason: string }): void {
+    if (this.closed) return;
+    this.flush();
     if (this.closed) return;
     this.ws.end(c.code, c.reason);
   }
@@ -223,8 +259,8 @@ export class WsSession {
         : { kind: "canvas" as const, senderId: sender, ...validate(canvasEventSchema(config.MAX_EVENT_BYTES), f.data) };
     const ref = await resources.authorize(this.user.tenantId, c.kind, c.id, sender);
     await admit(this.user.tenantId, "ws.publish");
-    const { event } = await resources.publish(ref, input);
-    this.send(frame({ op: "ack", ref: f.ref ?? null, channel: f.channel, seq: event.seq }));
+    const { seq } = await resources.publish(ref, input);
+    this.send(frame({ op: "ack", ref: f.ref ?? null, channel: f.channel, seq }));
   }
 }
 

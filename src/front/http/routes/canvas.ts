@@ -14,8 +14,8 @@ export function canvasRoutes(resources: Resources, config: Config, admit: Admit)
         const body = validate(eventSchema, ctx.body);
         await admit(ctx.tenantId, "canvas.event");
         const ref = await resources.ensureCanvas(ctx.tenantId, ctx.params.canvasId ?? "", ctx.principal.sub);
-        const { event } = await resources.publish(ref, { kind: "canvas", senderId: ctx.principal.sub, ...body });
-        return { status: 202, body: { canvasId: ref.id, seq: event.seq } };
+        const { seq } = await resources.publish(ref, { kind: "canvas", senderId: ctx.principal.sub, ...body });
+        return { status: 202, body: { canvasId: ref.id, seq } };
       },
     },
     {

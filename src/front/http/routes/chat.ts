@@ -5,6 +5,9 @@ import { validate } from "../body.js";
 import type { Route } from "../types.js";
 import type { Admit } from "./admit.js";
 
+/** The Message arrives serialized from its actor; it is returned as is. */
+const JSON_BODY = { "content-type": "application/json; charset=utf-8" };
+
 export function chatRoutes(resources: Resources, config: Config, admit: Admit): Route[] {
   const message = messageSchema(config.MAX_MESSAGE_BYTES);
   return [
@@ -34,8 +37,8 @@ export function chatRoutes(resources: Resources, config: Config, admit: Admit): 
         const ref = await resources.require({ tenant: ctx.tenantId, kind: "thread", id: ctx.params.threadId ?? "" });
         const body = validate(message, ctx.body);
         await admit(ctx.tenantId, "message.post");
-        const { event, created } = await resources.publish(ref, { kind: "thread", senderId: ctx.principal.sub, ...body });
-        return { status: created ? 201 : 200, body: event.payload };
+        const { json, created } = await resources.publish(ref, { kind: "thread", senderId: ctx.principal.sub, ...body });
+        return { status: created ? 201 : 200, body: json, headers: JSON_BODY };
       },
     },
     {
