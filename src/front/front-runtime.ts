@@ -6,7 +6,8 @@ import { createVerifier, keyFromConfig } from "../auth/verifier.js";
 import { isClusterMode } from "../cluster/connect.js";
 import { FrontCluster } from "../cluster/front-cluster.js";
 import type { Config } from "../config/index.js";
-import { gateError, LeaseHolder, type GateAction, type LeaseRequest, type LeaseResponse } from "../gatechain/index.js";
+import type { AppError } from "../errors/index.js";
+import { gateError, LeaseHolder, type GateAction, type GateDeny, type LeaseRequest, type LeaseResponse } from "../gatechain/index.js";
 import { createFrontMetrics } from "../observability/metrics.js";
 import { CachedRegistry } from "../registry/cached.js";
 import type { Registry } from "../registry/registry.js";
@@ -66,14 +67,24 @@ export class FrontRuntime {
     const registry = new CachedRegistry(this.rpc.service<Registry>("registry"));
     const resources = new Resources(registry, actors, (ref) => this.metrics.eventsAppended.inc({ kind: ref.kind }));
     this.leases = new LeaseHolder({ request: (msg: LeaseRequest) => this.rpc.call<LeaseResponse>("gates", "lease", [msg]) });
-    const admitNow = async (tenantId: string, action: GatedAction): Promise<void> => {
-      const d = this.leases.tryAdmit(tenantId, action as GateAction) ?? (await this.leases.admit(tenantId, action as GateAction));
+    const admitNow = (tenantId: string, action: GatedAction): Promise<void> | void => {
+      const d = this.leases.tryAdmit(tenantId, action as GateAction);
+      if (d === undefined) {
+        return this.leases.admit(tenantId, action as GateAction).then((asked) => {
+          if (!asked.allow) throw gateError(asked);
+        });
+      }
       if (!d.allow) throw gateError(d);
     };
+    // A cached deny is one object until it expires: build its error once.
+    const refusals = new WeakMap<GateDeny, AppError>();
     const admit: Admit = Object.assign(admitNow, {
-      precheck: (tenantId: string, action: GatedAction) => {
+      precheck: (tenantId: string, action: GatedAction): AppError | undefined => {
         const d = this.leases.knownRefusal(tenantId, action as GateAction);
-        if (d) throw gateError(d);
+        if (!d) return undefined;
+        let err = refusals.get(d);
+        if (!err) refusals.set(d, (err = gateError(d)));
+        return err;
       },
     });
     const verify = createVerifier(keyFromConfig({ ...config, AUTH_JWT_SECRET: config.AUTH_JWT_SECRET ?? jwtSecret }), {

@@ -158,6 +158,7 @@ export class WsSession {
     } catch {
       return this.send(errorFrame("invalid_json", "The frame is not valid JSON"));
     }
+    if (this.refusedPublish(parsed)) return;
     const r = clientFrameSchema.safeParse(parsed);
     if (!r.success) {
       const ref = typeof (parsed as { ref?: unknown })?.ref === "string" ? ((parsed as { ref: string }).ref) : undefined;
@@ -167,6 +168,22 @@ export class WsSession {
       const err = toAppError(e);
       this.send(errorFrame(err.code, err.message, r.data.ref, "channel" in r.data ? r.data.channel : undefined));
     });
+  }
+
+  /**
+   * A publish of a tenant the GateChain is already refusing (e.g. a flood past
+   * its rate) is answered before validation, authorisation or any await: a
+   * flood must cost the node as little as possible, for its neighbours' sake.
+   */
+  private refusedPublish(parsed: unknown): boolean {
+    const f = parsed as { op?: unknown; ref?: unknown; channel?: unknown } | null;
+    if (f?.op !== "publish" || !this.deps.admit.precheck) return false;
+    const err = this.deps.admit.precheck(this.user.tenantId, "ws.publish");
+    if (!err) return false;
+    const ref = typeof f.ref === "string" && f.ref.length <= 128 ? f.ref : undefined;
+    const channel = typeof f.channel === "string" && f.channel.length <= 140 ? f.channel : undefined;
+    this.send(errorFrame(err.code, err.message, ref, channel));
+    return true;
   }
 
   /** Per-connection rate: over the limit a frame is refused; far over it, the socket closes with 4429. */
@@ -250,15 +267,14 @@ export class WsSession {
   private async publish(f: Extract<ClientFrame, { op: "publish" }>): Promise<void> {
     const c = this.resolveChannel(f.channel);
     const { config, resources, admit } = this.deps;
-    // A tenant already refused (e.g. flooding past its rate) is turned away before any other work.
-    admit.precheck?.(this.user.tenantId, "ws.publish");
     const sender = this.user.principal.sub;
     const input =
       c.kind === "thread"
         ? { kind: "thread" as const, senderId: sender, ...validate(messageSchema(config.MAX_MESSAGE_BYTES), f.data) }
         : { kind: "canvas" as const, senderId: sender, ...validate(canvasEventSchema(config.MAX_EVENT_BYTES), f.data) };
     const ref = await resources.authorize(this.user.tenantId, c.kind, c.id, sender);
-    await admit(this.user.tenantId, "ws.publish");
+    const admitting = admit(this.user.tenantId, "ws.publish");
+    if (admitting) await admitting;
     const { seq } = await resources.publish(ref, input);
     this.send(frame({ op: "ack", ref: f.ref ?? null, channel: f.channel, seq }));
   }
