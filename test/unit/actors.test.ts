@@ -133,4 +133,33 @@ describe("Committer (group commit)", () => {
     await Promise.all(Array.from({ length: 50 }, (_, i) => committer.append([{ ref: { tenant: "t", kind: "canvas", id: `c${i}` }, event: { seq: 1, dedupeKey: null, bodyHash: "h", payload: {}, ts: 0 } }])));
     assert.equal(counting.appends, 5);
   });
+
+  it("with a window, a commit starts no sooner than windowMs after the previous one; after a quiet spell at once", async () => {
+    const starts: number[] = [];
+    const counting = new CountingLog(new MemoryEventLog());
+    const timed: EventLog = Object.assign(Object.create(counting) as EventLog, {
+      append: (entries: readonly AppendEntry[]) => {
+        starts.push(performance.now());
+        return counting.append(entries);
+      },
+    });
+    const committer = new Committer(timed, 2000, 40);
+    const entry = (i: number): AppendEntry => ({ ref: { tenant: "t", kind: "canvas", id: `w${i}` }, event: { seq: 1, dedupeKey: null, bodyHash: "h", payload: {}, ts: 0 } });
+    const t0 = performance.now();
+    await committer.append([entry(0)]);
+    assert.ok(performance.now() - t0 < 30, "the first commit does not wait");
+    // A trickle right after: these wait out the window and go together.
+    await Promise.all(Array.from({ length: 10 }, async (_, i) => {
+      await new Promise((r) => setTimeout(r, i));
+      await committer.append([entry(i + 1)]);
+    }));
+    assert.equal(counting.appends, 2, "the trickle went in one commit");
+    assert.ok((starts[1] as number) - (starts[0] as number) >= 39, `second commit ${(starts[1] as number) - (starts[0] as number)} ms after the first`);
+    // After a quiet spell longer than the window, the next commit starts at once.
+    await new Promise((r) => setTimeout(r, 60));
+    const t1 = performance.now();
+    await committer.append([entry(99)]);
+    assert.ok(performance.now() - t1 < 30, "no wait after a quiet spell");
+    assert.equal(counting.entries, 12);
+  });
 });
