@@ -65,7 +65,9 @@ export class FrontRuntime {
     this.hub = new Hub(actors, (topic, frame, live) => this.ws.publish(topic, frame, live), log);
     this.actors.onWorkerUp((i) => this.hub.onWorkerUp(i));
     const registry = new CachedRegistry(this.rpc.service<Registry>("registry"));
-    const resources = new Resources(registry, actors, (ref) => this.metrics.eventsAppended.inc({ kind: ref.kind }));
+    // Label children bound once: inc({ kind }) would hash the labels on every publish.
+    const appended = { thread: this.metrics.eventsAppended.labels({ kind: "thread" }), canvas: this.metrics.eventsAppended.labels({ kind: "canvas" }) };
+    const resources = new Resources(registry, actors, (ref) => appended[ref.kind].inc());
     this.leases = new LeaseHolder({ request: (msg: LeaseRequest) => this.rpc.call<LeaseResponse>("gates", "lease", [msg]) });
     const admitNow = (tenantId: string, action: GatedAction): Promise<void> | void => {
       const d = this.leases.tryAdmit(tenantId, action as GateAction);

@@ -28,6 +28,11 @@ export class CachedRegistry implements Registry {
     return r;
   }
 
+  /** The record if it is cached, without a promise (the hot path's common case); undefined otherwise. */
+  peek(ref: ResourceRef): ResourceRecord | undefined {
+    return this.cache.get(resourceKey(ref));
+  }
+
   async get(ref: ResourceRef): Promise<ResourceRecord | undefined> {
     const hit = this.cache.get(resourceKey(ref));
     if (hit) return hit;

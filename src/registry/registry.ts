@@ -29,6 +29,8 @@ export interface Registry {
   /** Atomic insert-if-absent: concurrent first uses of one id agree on one record. */
   register(ref: ResourceRef, input: RegisterInput): Promise<{ record: ResourceRecord; created: boolean }>;
   get(ref: ResourceRef): Promise<ResourceRecord | undefined>;
+  /** A record already held in memory, synchronously; undefined means "ask get", not "missing". */
+  peek?(ref: ResourceRef): ResourceRecord | undefined;
   /** Newest first is not promised; ordering is by id, and the cursor is the last id seen. */
   list(tenant: string, kind: ResourceKind, opts: { limit: number; cursor?: string | undefined }): Promise<Page<ResourceRecord>>;
   close(): Promise<void>;

@@ -66,6 +66,15 @@ export class Resources {
     return (await this.registry.register({ tenant, kind: "canvas", id }, { createdBy: by })).record;
   }
 
+  /**
+   * The access check's synchronous fast path: the resource when the registry
+   * already holds it in memory (a front's cache), else undefined — then call
+   * authorize. Spares the hot publish path three promises.
+   */
+  authorizeCached(tenant: string, kind: ResourceKind, id: string): ResourceRef | undefined {
+    return this.registry.peek?.({ tenant, kind, id });
+  }
+
   /** Access check used by publish and subscribe on any channel. */
   async authorize(tenant: string, kind: ResourceKind, id: string, by: string): Promise<ResourceRef> {
     return kind === "canvas" ? this.ensureCanvas(tenant, id, by) : this.require({ tenant, kind, id });

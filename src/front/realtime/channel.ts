@@ -3,7 +3,8 @@ import type { ResourceRef } from "../../registry/ids.js";
 
 /** A socket in a channel's live fan-out. */
 export interface LiveSocket {
-  checkBackpressure(): void;
+  /** Closes the socket (4408) if its send buffer is past the limit; returns the bytes buffered (0 once closed). */
+  checkBackpressure(): number;
 }
 
 /** A local subscriber (one WS subscription or one SSE stream) as the hub sees it. */

@@ -120,9 +120,13 @@ export class WsSession {
     this.checkBackpressure();
   }
 
-  /** Over the send-buffer limit: close with 4408 instead of ever dropping a frame silently. */
-  checkBackpressure(): void {
-    if (!this.closed && this.ws.getBufferedAmount() > this.deps.config.WS_MAX_BACKPRESSURE_BYTES) this.close(CLOSE.SLOW_CONSUMER);
+  /** Over the send-buffer limit: close with 4408 instead of ever dropping a frame silently. Returns the bytes buffered. */
+  checkBackpressure(): number {
+    if (this.closed) return 0;
+    const buffered = this.ws.getBufferedAmount();
+    if (buffered <= this.deps.config.WS_MAX_BACKPRESSURE_BYTES) return buffered;
+    this.close(CLOSE.SLOW_CONSUMER);
+    return 0;
   }
 
   close(c: { code: number; reason: string }): void {
@@ -272,7 +276,7 @@ export class WsSession {
       c.kind === "thread"
         ? { kind: "thread" as const, senderId: sender, ...validate(messageSchema(config.MAX_MESSAGE_BYTES), f.data) }
         : { kind: "canvas" as const, senderId: sender, ...validate(canvasEventSchema(config.MAX_EVENT_BYTES), f.data) };
-    const ref = await resources.authorize(this.user.tenantId, c.kind, c.id, sender);
+    const ref = resources.authorizeCached(this.user.tenantId, c.kind, c.id) ?? (await resources.authorize(this.user.tenantId, c.kind, c.id, sender));
     const admitting = admit(this.user.tenantId, "ws.publish");
     if (admitting) await admitting;
     const { seq } = await resources.publish(ref, input);
