@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SeqTracker } from "../../bench/lib/tracker.js";
 import { Histogram } from "../../bench/lib/histogram.js";
-import { extractPayload } from "../../bench/lib/protocol.js";
+import { extractPayload, scanEvent } from "../../bench/lib/protocol.js";
 import { parseArgs } from "../../bench/lib/args.js";
 import { switchyardTarget } from "../../bench/targets/switchyard.js";
 import { switchyardClusterTarget } from "../../bench/targets/switchyard-cluster.js";
@@ -56,6 +56,23 @@ describe("bench accounting", () => {
     assert.deepEqual(extractPayload({ id: "m1", seq: 3, text: JSON.stringify(p) }), p); // thread Message
     assert.deepEqual(extractPayload({ seq: 3, type: "bench", data: p }), p); // canvas event
     assert.equal(extractPayload({ text: "hello" }), undefined);
+  });
+
+  test("event frames are scanned without parsing, with the same result as a full parse", () => {
+    const p = { ts: 1795794250588.123, seq: 42 };
+    const frames = [
+      // switchyard thread event: the payload is the Message's text, its quotes escaped
+      JSON.stringify({ op: "event", channel: "thread:th_x-1", seq: 9, data: { id: "m1", threadId: "th_x-1", seq: 9, text: JSON.stringify(p), metadata: null, senderId: "u", createdAt: "t", clientMsgId: "r1" }, ts: 5 }),
+      // switchyard canvas event and the peers' bare payload
+      JSON.stringify({ op: "event", channel: "canvas:c1", seq: 9, data: { seq: 9, type: "bench", data: p, clientEventId: null }, ts: 5 }),
+      JSON.stringify({ op: "event", channel: "bench-3", data: p }),
+    ];
+    for (const f of frames) {
+      const full = JSON.parse(f) as { channel: string; data: unknown };
+      assert.deepEqual(scanEvent(f), { channel: full.channel, payload: extractPayload(full.data) }, f);
+    }
+    assert.equal(scanEvent(JSON.stringify({ op: "subscribed", channel: "thread:x", seq: 0 })), undefined);
+    assert.equal(scanEvent(JSON.stringify({ op: "event", channel: "thread:x", seq: 1, data: { text: "hello" } })), undefined);
   });
 
   test("the CLI refuses unknown options instead of running something else", () => {
