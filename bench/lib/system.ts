@@ -24,10 +24,17 @@ function hasTaskset(): boolean {
   }
 }
 
-/** Server on the last core, load on the others, when there are two or more and taskset exists. */
+/**
+ * Server on the last core, load on the others, when there are two or more and taskset exists.
+ * BENCH_PIN=off leaves everything unpinned (server and load share every core), e.g. to see what a
+ * node does with all of the machine's cores; the report's pinning note says so.
+ */
 export function planCores(): CorePlan {
   const nproc = os.availableParallelism();
   const taskset = hasTaskset();
+  if (process.env.BENCH_PIN === "off") {
+    return { nproc, taskset, serverCores: [], clientCores: [], note: "unpinned by BENCH_PIN=off: server and load client share all cores" };
+  }
   if (!taskset || nproc < 2) {
     return { nproc, taskset, serverCores: [], clientCores: [], note: taskset ? "1 core: server and load client share it (unpinned)" : "taskset not found: server and load client unpinned" };
   }
