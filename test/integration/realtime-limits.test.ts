@@ -128,6 +128,13 @@ describe("realtime limits", () => {
     };
     await Promise.all([publisher(), publisher(), publisher()]);
     t.diagnostic(`closed by the server after ${published} events (${Math.round((published * blob.length) / 1024 / 1024)} MiB)`);
+    // Publishes after the close must not reach the closed socket, only the resumed one. (Without
+    // these the publishers could all notice the close before publishing again, a race.)
+    for (let i = 0; i < 2; i++) {
+      const res = await s.api(`/canvas/${canvas}/events`, { token, tenant, body: { type: "blob", data: { n: published, blob } } });
+      assert.equal(res.status, 202);
+      published++;
+    }
 
     // Reading again: everything buffered before the close arrives in order, then the close frame.
     (slow.ws as unknown as { _socket: Socket })._socket.resume();

@@ -24,6 +24,12 @@ class SseStream implements Sink {
   private blocked = false;
   private queued: (string | Buffer)[] = [];
   private queuedBytes = 0;
+  /** The chunk being written and whether uWS took it: fields, so a fan-out to thousands allocates no closure per write. */
+  private chunk: string | Buffer = "";
+  private written = true;
+  private readonly writeCorked = (): void => {
+    this.written = this.res.write(this.chunk);
+  };
 
   constructor(readonly res: UwsResponse, readonly ref: ResourceRef, private readonly maxQueued: number, private readonly onEnd: () => void) {
     res.onWritable(() => this.flushQueue());
@@ -53,11 +59,10 @@ class SseStream implements Sink {
       if (this.queuedBytes > this.maxQueued) this.end();
       return;
     }
-    let ok = true;
-    this.res.cork(() => {
-      ok = this.res.write(chunk);
-    });
-    if (!ok) this.blocked = true;
+    this.chunk = chunk;
+    this.res.cork(this.writeCorked);
+    this.chunk = "";
+    if (!this.written) this.blocked = true;
   }
 
   private flushQueue(): boolean {
