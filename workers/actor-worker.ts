@@ -5,7 +5,7 @@ import { ActorWorkerRuntime } from "../src/actors/worker-runtime.js";
 import { createLogger } from "../src/observability/logger.js";
 
 // Thin entry: logic lives in src/actors/worker-runtime.ts.
-const { config, testHooks } = workerData as { config: Config; testHooks: boolean };
+const { config, index, testHooks } = workerData as { config: Config; index: number; testHooks: boolean };
 const log = createLogger(config.LOG_LEVEL).child({ room: "actor-worker" });
 const hog: unknown[] = [];
 let runtime: ActorWorkerRuntime | undefined;
@@ -25,7 +25,7 @@ parentPort?.on("message", (msg: WorkerControl) => {
 });
 
 // In a cluster the store is across the network: "ready" (and with it the ports from the fronts) waits for it.
-void ActorWorkerRuntime.open(config, () => stopping, (m, e) => log.warn({ err: e }, m)).then((r) => {
+void ActorWorkerRuntime.open(config, index, () => stopping, (m, e) => log.warn({ err: e }, m)).then((r) => {
   runtime = r;
   if (r) parentPort?.postMessage({ t: "ready" } satisfies WorkerStatus);
 });

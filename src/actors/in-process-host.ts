@@ -4,23 +4,32 @@ import { Committer } from "./committer.js";
 import { ResourceActor } from "./resource-actor.js";
 import type { ActorHost, EventSink, HistoryPage, PublishInput, PublishOutcome } from "./types.js";
 
+/** The event logs a host appends to (one per shard it owns) and which one holds a resource. */
+export interface LogShards {
+  readonly logs: readonly EventLog[];
+  of(ref: ResourceRef): EventLog;
+}
+
 /**
  * Actors in the calling thread. Used inside each actor worker (and by unit
  * tests): the worker runtime wraps one of these behind its MessagePorts.
  * Idle actors are evicted and reload their head from the log on next use.
+ * Each log has its own group commit: a transaction never spans two files.
  */
 export class InProcessActorHost implements ActorHost {
   private readonly actors = new Map<string, ResourceActor>();
-  private readonly committer: Committer;
+  private readonly shards: LogShards;
+  private readonly committers = new Map<EventLog, Committer>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
-    private readonly log: EventLog,
+    log: EventLog | LogShards,
     private readonly emit: EventSink = () => {},
     private readonly idleMs = 60_000,
     commitWindowMs = 0,
   ) {
-    this.committer = new Committer(log, undefined, commitWindowMs);
+    this.shards = "logs" in log ? log : { logs: [log], of: () => log };
+    for (const l of this.shards.logs) this.committers.set(l, new Committer(l, undefined, commitWindowMs));
     this.sweeper = setInterval(() => this.evictIdle(), Math.max(1000, Math.min(idleMs, 30_000)));
     this.sweeper.unref();
   }
@@ -33,7 +42,8 @@ export class InProcessActorHost implements ActorHost {
     const key = resourceKey(ref);
     let a = this.actors.get(key);
     if (!a) {
-      a = new ResourceActor(ref, this.log, this.committer, this.emit);
+      const log = this.shards.of(ref);
+      a = new ResourceActor(ref, log, this.committers.get(log) as Committer, this.emit);
       this.actors.set(key, a);
     }
     return a;
@@ -56,7 +66,7 @@ export class InProcessActorHost implements ActorHost {
 
   async history(ref: ResourceRef, afterSeq: number, limit: number): Promise<HistoryPage> {
     const head = await this.actor(ref).currentHead();
-    const events = afterSeq >= head.lastSeq ? [] : await this.log.read(ref, afterSeq, limit);
+    const events = afterSeq >= head.lastSeq ? [] : await this.shards.of(ref).read(ref, afterSeq, limit);
     return { events, head };
   }
 
@@ -66,6 +76,6 @@ export class InProcessActorHost implements ActorHost {
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
-    await this.log.close();
+    for (const log of this.shards.logs) await log.close();
   }
 }

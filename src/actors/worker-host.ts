@@ -26,7 +26,13 @@ export class WorkerActorHost implements ActorHost {
   private readonly upListeners: ((worker: number) => void)[] = [];
   private readonly sweeper: NodeJS.Timeout;
 
-  constructor(workers: number, private readonly onEvents: EventsListener, private readonly timeoutMs: number) {
+  constructor(
+    workers: number,
+    private readonly onEvents: EventsListener,
+    private readonly timeoutMs: number,
+    /** Event log shards of the data dir: a resource goes to the worker owning its shard. */
+    private readonly shards = workers,
+  ) {
     this.ports = new Array<MessagePort | undefined>(workers).fill(undefined);
     // One sweep for every request's deadline instead of a timer per request (a
     // measurable share of a publish's cost); a late answer is at most a quarter late.
@@ -49,7 +55,7 @@ export class WorkerActorHost implements ActorHost {
   }
 
   workerOf(ref: ResourceRef): number {
-    return workerFor(resourceKey(ref), this.ports.length);
+    return workerFor(resourceKey(ref), this.ports.length, this.shards);
   }
 
   onWorkerUp(listener: (worker: number) => void): void {

@@ -77,7 +77,7 @@ export class ActorWorkerPool {
   private spawn(i: number): Promise<void> {
     const slot = this.slots[i] as Slot;
     const worker = new Worker(new URL("../../workers/actor-worker.js", import.meta.url), {
-      workerData: { config: this.config, testHooks: this.opts.testHooks === true },
+      workerData: { config: this.config, index: i, testHooks: this.opts.testHooks === true },
       resourceLimits: { maxOldGenerationSizeMb: this.opts.maxOldGenerationSizeMb ?? 1024 },
       name: `actor-${i}`,
     });

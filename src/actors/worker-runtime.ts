@@ -26,6 +26,8 @@ const CLUSTER_IDLE_MS = 1000;
 export class ActorWorkerRuntime {
   private readonly host: InProcessActorHost;
   private readonly cluster: boolean;
+  /** Set in cluster modes, where head and history must be read fresh from the shared log. */
+  private readonly reader: EventLog | undefined;
   private readonly watchers = new Map<string, Set<MessagePort>>();
   private readonly replies = new Map<MessagePort, PortBatcher<ActorReply>>();
   private readonly outbox = new Map<string, { ref: ResourceRef; epoch: string; events: StoredEvent[] }>();
@@ -34,13 +36,14 @@ export class ActorWorkerRuntime {
 
   constructor(private readonly backend: WorkerBackend, commitWindowMs = 0) {
     this.cluster = backend.mode !== "memory";
+    this.reader = this.cluster ? backend.reader : undefined;
     const emit = (ref: ResourceRef, event: StoredEvent, epoch: string) => this.forward(ref, event, epoch);
-    this.host = new InProcessActorHost(backend.log, emit, this.cluster ? CLUSTER_IDLE_MS : undefined, commitWindowMs);
+    this.host = new InProcessActorHost(backend.shards, emit, this.cluster ? CLUSTER_IDLE_MS : undefined, commitWindowMs);
   }
 
   /** Opens the backend (retrying while the bus is unreachable); undefined if stopped first. */
-  static async open(config: Config, stopped: () => boolean, warn: (msg: string, e: unknown) => void): Promise<ActorWorkerRuntime | undefined> {
-    const backend = await openWorkerBackend(config, stopped, warn);
+  static async open(config: Config, worker: number, stopped: () => boolean, warn: (msg: string, e: unknown) => void): Promise<ActorWorkerRuntime | undefined> {
+    const backend = await openWorkerBackend(config, worker, stopped, warn);
     return backend && new ActorWorkerRuntime(backend, config.COMMIT_WINDOW_MS);
   }
 
@@ -84,9 +87,9 @@ export class ActorWorkerRuntime {
       case "publish":
         return this.publish(msg.ref, msg.input);
       case "history":
-        return this.cluster ? freshHistory(this.backend.reader, msg.ref, msg.after, msg.limit) : this.host.history(msg.ref, msg.after, msg.limit);
+        return this.reader ? freshHistory(this.reader, msg.ref, msg.after, msg.limit) : this.host.history(msg.ref, msg.after, msg.limit);
       case "head":
-        return this.cluster ? this.backend.reader.head(msg.ref) : this.host.head(msg.ref);
+        return this.reader ? this.reader.head(msg.ref) : this.host.head(msg.ref);
       case "watch": {
         // Register before reading the head: every event after the head we
         // report is then guaranteed to be forwarded (some before it may be too;
@@ -95,7 +98,7 @@ export class ActorWorkerRuntime {
         let set = this.watchers.get(rkey);
         if (!set) this.watchers.set(rkey, (set = new Set()));
         set.add(port);
-        return this.cluster ? this.backend.reader.head(msg.ref) : this.host.head(msg.ref);
+        return this.reader ? this.reader.head(msg.ref) : this.host.head(msg.ref);
       }
     }
   }

@@ -2,15 +2,18 @@ import type { Config } from "../config/index.js";
 import { NatsBus, subjects, type Bus } from "../bus/index.js";
 import { openDb } from "../embedded/db.js";
 import type { EventLog, StoredEvent } from "../log/event-log.js";
+import { LayoutError, ownedShards, readLogLayout } from "../log/layout.js";
 import { JetStreamEventLog } from "../log/jetstream.js";
 import { SqliteEventLog } from "../log/sqlite.js";
-import type { ResourceRef } from "../registry/ids.js";
+import { resourceKey, type ResourceRef } from "../registry/ids.js";
+import { shardFor } from "../actors/route.js";
+import type { LogShards } from "../actors/in-process-host.js";
 import { connectBus, sharedDir } from "./connect.js";
 import { chunkEvents, encodeEvents } from "./wire.js";
 
 /**
  * What an actor worker stores to and publishes on, by CHAT_BUS_BACKEND:
- * - memory: the node's own SQLite file (unchanged single-node behaviour);
+ * - memory: the node's own SQLite files, the event log shards this worker owns (src/log/layout.ts);
  * - nats:   JetStream (the owner's CAS-guarded appends) + committed events published on NATS;
  * - redis:  a SQLite file shared by the nodes of one host + events published on Redis.
  * `reader` serves head/history with fresh reads: in a cluster another node may
@@ -20,19 +23,17 @@ import { chunkEvents, encodeEvents } from "./wire.js";
  */
 export interface WorkerBackend {
   readonly mode: Config["CHAT_BUS_BACKEND"];
-  readonly log: EventLog;
-  readonly reader: EventLog;
+  /** Where this worker's actors append: one log, or in memory mode the shards it owns. */
+  readonly shards: LogShards;
+  /** Cluster modes only: fresh reads (another node may have appended since an actor cached its head). */
+  readonly reader?: EventLog;
   /** Publishes committed events for other nodes (no-op in memory mode). Never throws. */
   publish(ref: ResourceRef, epoch: string, events: readonly StoredEvent[]): void;
   close(): Promise<void>;
 }
 
-export async function openWorkerBackend(config: Config, stopped: () => boolean, warn: (msg: string, e: unknown) => void): Promise<WorkerBackend | undefined> {
-  if (config.CHAT_BUS_BACKEND === "memory") {
-    const db = openDb(config.DATA_DIR);
-    const log = new SqliteEventLog(db);
-    return { mode: "memory", log, reader: log, publish: () => {}, close: async () => void (db.open && db.close()) };
-  }
+export async function openWorkerBackend(config: Config, worker: number, stopped: () => boolean, warn: (msg: string, e: unknown) => void): Promise<WorkerBackend | undefined> {
+  if (config.CHAT_BUS_BACKEND === "memory") return openShards(config, worker);
   const bus = await connectBus(config, stopped, (e, n) => n % 10 === 1 && warn("actor worker cannot reach the bus; retrying", e));
   if (!bus) return undefined;
   const s = subjects(config.NATS_PREFIX);
@@ -50,7 +51,7 @@ export async function openWorkerBackend(config: Config, stopped: () => boolean, 
     const db = openDb(sharedDir(config));
     const log = new SqliteEventLog(db);
     return {
-      mode: "redis", log, reader: log, publish,
+      mode: "redis", shards: single(log), reader: log, publish,
       close: async () => {
         await bus.close();
         if (db.open) db.close();
@@ -62,7 +63,7 @@ export async function openWorkerBackend(config: Config, stopped: () => boolean, 
   for (let attempt = 1; !stopped(); attempt++) {
     try {
       const [log, reader] = [await JetStreamEventLog.open(nc, opts), await JetStreamEventLog.open(nc, opts)];
-      return { mode: "nats", log, reader, publish, close: () => bus.close() };
+      return { mode: "nats", shards: single(log), reader, publish, close: () => bus.close() };
     } catch (e) {
       if (attempt % 10 === 1) warn("actor worker cannot open the JetStream log; retrying", e);
       await new Promise((r) => setTimeout(r, Math.min(2000, 100 * attempt)));
@@ -70,4 +71,30 @@ export async function openWorkerBackend(config: Config, stopped: () => boolean, 
   }
   await bus.close();
   return undefined;
+}
+
+const single = (log: EventLog): LogShards => ({ logs: [log], of: () => log });
+
+/** Memory mode: the shards of the data dir's layout (written by the supervisor) that this worker owns. */
+function openShards(config: Config, worker: number): WorkerBackend {
+  const layout = readLogLayout(config.DATA_DIR);
+  if (!layout) throw new LayoutError(`no event log layout in ${config.DATA_DIR}; the supervisor writes it before starting workers`);
+  const count = layout.shards.length;
+  const logs = new Map<number, SqliteEventLog>();
+  for (const s of ownedShards(count, worker, config.ACTOR_WORKERS)) logs.set(s, new SqliteEventLog(openDb(config.DATA_DIR, layout.shards[s]), true));
+  const shards: LogShards = {
+    logs: [...logs.values()],
+    of: (ref) => {
+      const log = logs.get(shardFor(resourceKey(ref), count));
+      // Fronts route by the same function: a miss means a front and this worker disagree on the layout.
+      if (!log) throw new LayoutError(`resource ${resourceKey(ref)} is not in a shard of actor worker ${worker}`);
+      return log;
+    },
+  };
+  return {
+    mode: "memory", shards, publish: () => {},
+    close: async () => {
+      for (const log of logs.values()) await log.close();
+    },
+  };
 }

@@ -103,6 +103,12 @@ export const envSchema = z.object({
    * one began, so a busy node makes fewer, larger fsyncs; an idle one commits at once.
    */
   COMMIT_WINDOW_MS: int(0, 100).default(5),
+  /**
+   * Event log files (shards) of a new data dir, each written by one actor worker;
+   * default ACTOR_WORKERS. Fixed once the dir exists (event-log.json): the supervisor
+   * then sets this to the dir's count for every worker and front.
+   */
+  LOG_SHARDS: int(1, 64).optional(),
   WS_ALLOWED_ORIGINS: originList.optional(),
 });
 

@@ -49,7 +49,7 @@ export class FrontRuntime {
   constructor(private readonly config: Config, private readonly index: number, rpcPort: MessagePort, jwtSecret: string | undefined, private readonly log: Logger) {
     this.metrics = createFrontMetrics(index);
     this.rpc = rpcClient(rpcPort, config.REQUEST_TIMEOUT_MS);
-    this.actors = new WorkerActorHost(config.ACTOR_WORKERS, (rkey, epoch, events) => this.hub.onEvents(rkey, epoch, events), config.REQUEST_TIMEOUT_MS);
+    this.actors = new WorkerActorHost(config.ACTOR_WORKERS, (rkey, epoch, events) => this.hub.onEvents(rkey, epoch, events), config.REQUEST_TIMEOUT_MS, config.LOG_SHARDS);
     // Late-bound: the WS server is mounted below; its publish also checks backpressure after a burst.
     this.cluster = isClusterMode(config)
       ? new FrontCluster({

@@ -4,6 +4,7 @@ import { AggregatorRegistry } from "prom-client";
 import { ActorWorkerPool } from "../actors/worker-pool.js";
 import type { Config } from "../config/index.js";
 import { openDb, DB_FILE, type Db } from "../embedded/db.js";
+import { openLogLayout } from "../log/layout.js";
 import { createGateConfigStore, GateChainService } from "../gatechain/index.js";
 import { createSupervisorMetrics } from "../observability/metrics.js";
 import { SqliteRegistry } from "../registry/sqlite.js";
@@ -43,7 +44,12 @@ export async function startNode(config: Config, log: Logger, opts: { jwtSecret?:
     logger: log.child({ room: "gatechain" }),
   });
   const adapters = await startAdapters(config, log, metrics.registry);
-  const workerConfig = Object.freeze({ ...config, DATA_DIR: dataDir });
+  // Memory mode: the data dir's event log shards, fixed at its first start; a cluster routes by worker only.
+  const shards = cluster ? config.ACTOR_WORKERS : openLogLayout(dataDir, config.LOG_SHARDS ?? config.ACTOR_WORKERS).shards.length;
+  if (!cluster && shards < config.ACTOR_WORKERS) {
+    log.warn({ shards, actorWorkers: config.ACTOR_WORKERS }, "this data dir's event log has fewer shards than ACTOR_WORKERS: the extra workers stay idle");
+  }
+  const workerConfig = Object.freeze({ ...config, DATA_DIR: dataDir, LOG_SHARDS: shards });
   const pool = new ActorWorkerPool(workerConfig, log, metrics.registry, {
     testHooks: config.SWITCHYARD_TEST_HOOKS,
     maxOldGenerationSizeMb: config.ACTOR_MAX_OLD_GEN_MB,
@@ -90,7 +96,7 @@ export async function startNode(config: Config, log: Logger, opts: { jwtSecret?:
     },
   } as unknown as ServiceTable; // each entry's argument types are checked by its callee; the table itself is untyped transport
 
-  const fronts = new FrontPool(config, log, services, config.AUTH_JWT_SECRET ?? opts.jwtSecret, (client, replaces) => {
+  const fronts = new FrontPool(workerConfig, log, services, config.AUTH_JWT_SECRET ?? opts.jwtSecret, (client, replaces) => {
     if (replaces) pool.removeClient(replaces);
     pool.addClient(client);
   });
