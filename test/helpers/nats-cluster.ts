@@ -48,7 +48,9 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
   };
   try {
     await Promise.all(servers.map((s) => s.start()));
-    await waitForJetStream(cluster.url, 20_000);
+    // Electing the JetStream meta leader took over 20 s once in CI, with another test file running beside
+    // this one on two cores (alone: ~3 s); the bound is for a cluster that never forms.
+    await waitForJetStream(cluster.url, 45_000);
   } catch (e) {
     await cluster.destroy();
     throw e;
