@@ -21,11 +21,11 @@ export class Committer {
 
   /**
    * `windowMs`: a commit starts at least this long after the previous one
-   * began. Under a steady trickle (thousands of resources, one event each)
-   * per-turn commits carried ~4 events and their fixed cost (locks, WAL
-   * frames, fsync, two thread wake-ups) dominated; a 5 ms window cut the
-   * node's CPU by ~10 % there. An appender arriving after a quiet spell
-   * still commits on the next turn.
+   * began (an appender after a quiet spell still commits on the next turn).
+   * Off by default: a synchronous commit already batches what arrives while
+   * it runs, and on the rooms bench (2,000 threads × 1 msg/s, 2026-11-27)
+   * a 5 ms window halved the commits but saved no CPU (35.5–44 % vs
+   * 35.6–36.8 %) and moved delivery p50 from 0.7 to 3.5 ms.
    */
   constructor(private readonly log: EventLog, private readonly maxBatch = 2000, private readonly windowMs = 0) {}
 

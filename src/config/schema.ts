@@ -100,9 +100,10 @@ export const envSchema = z.object({
   ACTOR_MAX_OLD_GEN_MB: int(16, 65536).default(1024),
   /**
    * Group-commit window: a commit starts at least this long after the previous
-   * one began, so a busy node makes fewer, larger fsyncs; an idle one commits at once.
+   * one began (fewer, larger fsyncs at the cost of latency). 0: each loop
+   * turn's appends commit together, and what arrives during a commit is the next batch.
    */
-  COMMIT_WINDOW_MS: int(0, 100).default(5),
+  COMMIT_WINDOW_MS: int(0, 100).default(0),
   /**
    * Event log files (shards) of a new data dir, each written by one actor worker;
    * default ACTOR_WORKERS. Fixed once the dir exists (event-log.json): the supervisor
