@@ -44,7 +44,7 @@ export async function startCluster(config: Config, log: Logger, metrics: PromReg
   if (config.CHAT_BUS_BACKEND === "redis") {
     let db: Db;
     try {
-      db = openDb(sharedDir(config));
+      db = openDb(sharedDir(config), DB_FILE, "all");
     } catch (e) {
       await bus.close();
       throw e;

@@ -1,6 +1,6 @@
 import type { Config } from "../config/index.js";
 import { NatsBus, subjects, type Bus } from "../bus/index.js";
-import { openDb } from "../embedded/db.js";
+import { DB_FILE, openDb } from "../embedded/db.js";
 import type { EventLog, StoredEvent } from "../log/event-log.js";
 import { LayoutError, ownedShards, readLogLayout } from "../log/layout.js";
 import { JetStreamEventLog } from "../log/jetstream.js";
@@ -48,7 +48,7 @@ export async function openWorkerBackend(config: Config, worker: number, stopped:
     }
   };
   if (config.CHAT_BUS_BACKEND === "redis") {
-    const db = openDb(sharedDir(config));
+    const db = openDb(sharedDir(config), DB_FILE, "all");
     const log = new SqliteEventLog(db);
     return {
       mode: "redis", shards: single(log), reader: log, publish,
@@ -81,7 +81,7 @@ function openShards(config: Config, worker: number): WorkerBackend {
   if (!layout) throw new LayoutError(`no event log layout in ${config.DATA_DIR}; the supervisor writes it before starting workers`);
   const count = layout.shards.length;
   const logs = new Map<number, SqliteEventLog>();
-  for (const s of ownedShards(count, worker, config.ACTOR_WORKERS)) logs.set(s, new SqliteEventLog(openDb(config.DATA_DIR, layout.shards[s]), true));
+  for (const s of ownedShards(count, worker, config.ACTOR_WORKERS)) logs.set(s, new SqliteEventLog(openDb(config.DATA_DIR, layout.shards[s] as string, "log"), true));
   const shards: LogShards = {
     logs: [...logs.values()],
     of: (ref) => {

@@ -4,7 +4,8 @@ import Database from "better-sqlite3";
 
 export type Db = Database.Database;
 
-// The embedded durable store: one SQLite file in WAL mode. synchronous=FULL
+// The embedded durable store: SQLite files in WAL mode (the registry in
+// switchyard.db, the event log in one file per shard). synchronous=FULL
 // makes every committed transaction survive power loss and kill -9, which is
 // the promise behind every 201/202/ack. Several threads open their own
 // connection; SQLite serialises writers and busy_timeout makes them queue.
@@ -12,7 +13,8 @@ export type Db = Database.Database;
 // indexes over (stream, seq) and (stream, dedupe key): a group commit then
 // touches few pages, where keying rows by the text resource key scattered
 // every batch over the whole B-tree (measured: ~2x the commit cost).
-const MIGRATIONS = [
+/** The event log: one set per shard file (`log-<n>.db`), or in the shared file of a cluster. */
+const LOG_MIGRATIONS = [
   // A stream row is written once (its epoch); its head is MAX(seq) from the events index,
   // so a commit does not also rewrite one scattered streams page per resource.
   `CREATE TABLE IF NOT EXISTS streams (
@@ -31,6 +33,10 @@ const MIGRATIONS = [
    )`,
   `CREATE UNIQUE INDEX IF NOT EXISTS events_seq ON events (sid, seq)`,
   `CREATE UNIQUE INDEX IF NOT EXISTS events_dedupe ON events (sid, dedupe_key) WHERE dedupe_key IS NOT NULL`,
+];
+
+/** The resource registry: `switchyard.db` (and the shared file of a cluster). */
+const REGISTRY_MIGRATIONS = [
   `CREATE TABLE IF NOT EXISTS resources (
      tenant TEXT NOT NULL,
      kind TEXT NOT NULL,
@@ -43,9 +49,22 @@ const MIGRATIONS = [
    ) WITHOUT ROWID`,
 ];
 
+/** What a file holds: the registry, one event log shard, or both (the shared file of a cluster). */
+export type DbSchema = "registry" | "log" | "all";
+
+const MIGRATIONS: Record<DbSchema, readonly string[]> = {
+  registry: REGISTRY_MIGRATIONS,
+  log: LOG_MIGRATIONS,
+  all: [...LOG_MIGRATIONS, ...REGISTRY_MIGRATIONS],
+};
+
 export const DB_FILE = "switchyard.db";
 
-export function openDb(dataDir: string, file = DB_FILE): Db {
+/**
+ * Opens (creating) a store file with the tables `schema` needs. Files written
+ * before the split may carry the other kind's tables, empty; they stay.
+ */
+export function openDb(dataDir: string, file: string, schema: DbSchema): Db {
   mkdirSync(dataDir, { recursive: true });
   const db = new Database(join(dataDir, file));
   db.pragma("journal_mode = WAL");
@@ -53,6 +72,6 @@ export function openDb(dataDir: string, file = DB_FILE): Db {
   db.pragma("busy_timeout = 10000");
   // Fewer, larger checkpoints: each one fsyncs the database file on the committing thread.
   db.pragma("wal_autocheckpoint = 10000");
-  for (const sql of MIGRATIONS) db.exec(sql);
+  for (const sql of MIGRATIONS[schema]) db.exec(sql);
   return db;
 }

@@ -36,7 +36,7 @@ export async function startNode(config: Config, log: Logger, opts: { jwtSecret?:
   let db: Db | undefined;
   let registry: Registry;
   if (cluster) registry = cluster.registry;
-  else registry = new SqliteRegistry((db = openDb(dataDir)));
+  else registry = new SqliteRegistry((db = openDb(dataDir, DB_FILE, "registry")));
   const gates = await GateChainService.open({
     config,
     store: createGateConfigStore({ kind: "sqlite", dir: dataDir }),

@@ -11,8 +11,8 @@ describeEventLogContract("memory", async () => ({ log: new MemoryEventLog() }));
 describeEventLogContract("sqlite", async () => {
   const dir = mkdtempSync(join(tmpdir(), "sy-log-"));
   return {
-    log: new SqliteEventLog(openDb(dir), true),
-    reopen: async () => new SqliteEventLog(openDb(dir), true),
+    log: new SqliteEventLog(openDb(dir, "log-0.db", "log"), true),
+    reopen: async () => new SqliteEventLog(openDb(dir, "log-0.db", "log"), true),
     cleanup: async () => rmSync(dir, { recursive: true, force: true }),
   };
 });

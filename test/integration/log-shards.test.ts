@@ -49,6 +49,15 @@ function eventsIn(file: string): Map<string, number> {
   }
 }
 
+function tablesIn(file: string): string[] {
+  const db = new Database(file, { readonly: true });
+  try {
+    return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+  } finally {
+    db.close();
+  }
+}
+
 describe("event log shards", () => {
   it("two workers write two files, each resource in its hashed shard; other worker counts read and extend them", async (t) => {
     const dataDir = tmpDataDir();
@@ -74,6 +83,9 @@ describe("event log shards", () => {
       assert.equal(perShard[1 - home]?.get(rkey), undefined, `${th} has nothing in the other shard`);
     }
     assert.ok(perShard.every((m) => m.size > 0), "both shards were written (12 threads over 2 shards)");
+    // Each file carries only its own kind's tables: the registry in switchyard.db, events in the shards.
+    assert.deepEqual(tablesIn(join(dataDir, "switchyard.db")), ["resources"]);
+    for (const f of files) assert.deepEqual(tablesIn(f), ["events", "streams"], f);
 
     // One worker now owns both shards; three workers leave one idle (and say so).
     for (const workers of ["1", "3"]) {

@@ -47,7 +47,7 @@ const impls: [string, () => { log: EventLog; cleanup(): void }][] = [
     "sqlite",
     () => {
       const dir = mkdtempSync(join(tmpdir(), "sy-actor-"));
-      const log = new SqliteEventLog(openDb(dir), true);
+      const log = new SqliteEventLog(openDb(dir, "log-0.db", "log"), true);
       return { log, cleanup: () => void log.close().then(() => rmSync(dir, { recursive: true, force: true })) };
     },
   ],

@@ -27,7 +27,8 @@ describe("event log layout", () => {
 
   it("a data dir with events from before shards keeps switchyard.db as its only shard", async (t) => {
     const dir = tmp(t);
-    const log = new SqliteEventLog(openDb(dir), true);
+    // Before shards, switchyard.db held the registry and the events.
+    const log = new SqliteEventLog(openDb(dir, DB_FILE, "all"), true);
     const ref = { tenant: "t1", kind: "thread", id: "old" } as const;
     await log.head(ref);
     await log.append([{ ref, event: { seq: 1, dedupeKey: null, bodyHash: "h", payload: { text: "kept" }, ts: 1 } }]);
@@ -37,7 +38,7 @@ describe("event log layout", () => {
 
   it("a data dir whose switchyard.db has no events (registry only) gets shard files", (t) => {
     const dir = tmp(t);
-    openDb(dir).close();
+    openDb(dir, DB_FILE, "all").close();
     assert.deepEqual(openLogLayout(dir, 2).shards, ["log-0.db", "log-1.db"]);
   });
 
