@@ -11,13 +11,20 @@ interface GoalDef {
 
 const r2 = (v: number): string => String(Math.round(v * 100) / 100);
 
+/**
+ * Every figure judged with ≤ or < is a cost (CPU, latency, memory, a ratio of
+ * tails): 0 or less means the measurement failed (a server that died reads as
+ * negative CPU), so it is n/a, never a pass.
+ */
+const measured = (v: number | undefined, dir: "≥" | "≤" | "<"): v is number => v !== undefined && (dir === "≥" || v > 0);
+
 /** switchyard's metric against k × a peer's, in the given direction. */
 const vsPeer = (metric: string, peer: string, k: number, dir: "≥" | "≤", text: string): GoalDef => ({
   text,
   check(get) {
     const a = get("switchyard", metric);
     const b = get(peer, metric);
-    if (a === undefined || b === undefined || b === 0) return undefined;
+    if (!measured(a, dir) || b === undefined || b <= 0) return undefined;
     return { ok: dir === "≥" ? a >= k * b : a <= k * b, value: `${r2(a / b)}×` };
   },
 });
@@ -26,7 +33,7 @@ const absolute = (metric: string, limit: number, dir: "≥" | "≤" | "<", text:
   text,
   check(get) {
     const a = get("switchyard", metric);
-    if (a === undefined) return undefined;
+    if (!measured(a, dir)) return undefined;
     return { ok: dir === "≥" ? a >= limit : dir === "≤" ? a <= limit : a < limit, value: `${r2(a)}${unit}` };
   },
 });
@@ -57,7 +64,7 @@ const GOALS: Record<string, GoalDef[]> = {
       check(get) {
         const a = get("switchyard", "cpuUsPerDelivery");
         const peers = ["uws-sse", "http-sse"].map((p) => get(p, "cpuUsPerDelivery")).filter((v): v is number => v !== undefined && v > 0);
-        if (a === undefined || peers.length === 0) return undefined;
+        if (!measured(a, "≤") || peers.length === 0) return undefined;
         const best = Math.min(...peers);
         return { ok: a <= 0.75 * best, value: `${r2(a / best)}×` };
       },
