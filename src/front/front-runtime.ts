@@ -187,6 +187,6 @@ export class FrontRuntime {
     // Unused GateChain units go back to the supervisor before this front stops.
     await this.leases.settled();
     await this.rpc.call("gates", "release", [this.leases.drain()]).catch((e: unknown) => this.log.warn({ err: e }, "returning lease units failed"));
-    this.log.info({ front: this.index }, "front drained");
+    this.log.info("front drained");
   }
 }
