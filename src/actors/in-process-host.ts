@@ -10,6 +10,9 @@ export interface LogShards {
   of(ref: ResourceRef): EventLog;
 }
 
+/** One log holding every resource (a cluster's shared log, or a test's). */
+export const singleShard = (log: EventLog): LogShards => ({ logs: [log], of: () => log });
+
 /**
  * Actors in the calling thread. Used inside each actor worker (and by unit
  * tests): the worker runtime wraps one of these behind its MessagePorts.
@@ -28,7 +31,7 @@ export class InProcessActorHost implements ActorHost {
     private readonly idleMs = 60_000,
     commitWindowMs = 0,
   ) {
-    this.shards = "logs" in log ? log : { logs: [log], of: () => log };
+    this.shards = "logs" in log ? log : singleShard(log);
     for (const l of this.shards.logs) this.committers.set(l, new Committer(l, undefined, commitWindowMs));
     this.sweeper = setInterval(() => this.evictIdle(), Math.max(1000, Math.min(idleMs, 30_000)));
     this.sweeper.unref();

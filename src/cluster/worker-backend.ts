@@ -7,7 +7,7 @@ import { JetStreamEventLog } from "../log/jetstream.js";
 import { SqliteEventLog } from "../log/sqlite.js";
 import { resourceKey, type ResourceRef } from "../registry/ids.js";
 import { shardFor } from "../actors/route.js";
-import type { LogShards } from "../actors/in-process-host.js";
+import { singleShard, type LogShards } from "../actors/in-process-host.js";
 import { connectBus, sharedDir } from "./connect.js";
 import { chunkEvents, encodeEvents } from "./wire.js";
 
@@ -51,7 +51,7 @@ export async function openWorkerBackend(config: Config, worker: number, stopped:
     const db = openDb(sharedDir(config), DB_FILE, "all");
     const log = new SqliteEventLog(db);
     return {
-      mode: "redis", shards: single(log), reader: log, publish,
+      mode: "redis", shards: singleShard(log), reader: log, publish,
       close: async () => {
         await bus.close();
         if (db.open) db.close();
@@ -63,7 +63,7 @@ export async function openWorkerBackend(config: Config, worker: number, stopped:
   for (let attempt = 1; !stopped(); attempt++) {
     try {
       const [log, reader] = [await JetStreamEventLog.open(nc, opts), await JetStreamEventLog.open(nc, opts)];
-      return { mode: "nats", shards: single(log), reader, publish, close: () => bus.close() };
+      return { mode: "nats", shards: singleShard(log), reader, publish, close: () => bus.close() };
     } catch (e) {
       if (attempt % 10 === 1) warn("actor worker cannot open the JetStream log; retrying", e);
       await new Promise((r) => setTimeout(r, Math.min(2000, 100 * attempt)));
@@ -72,8 +72,6 @@ export async function openWorkerBackend(config: Config, worker: number, stopped:
   await bus.close();
   return undefined;
 }
-
-const single = (log: EventLog): LogShards => ({ logs: [log], of: () => log });
 
 /** Memory mode: the shards of the data dir's layout (written by the supervisor) that this worker owns. */
 function openShards(config: Config, worker: number): WorkerBackend {
