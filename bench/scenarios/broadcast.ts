@@ -1,22 +1,23 @@
 // broadcast: one channel, many WS subscribers; a bounded step search for the
 // highest publish rate that stays lossless, fully drained, with p99 < 250 ms.
 // Doubling from a low rate finds the first failure, then bisection narrows
-// it; the step count and every wait are capped.
+// it (bench/lib/step-search.ts, which also gives a rate that failed on its p99
+// alone one more window); the window count and every wait are capped.
 import type { AgentPool } from "../lib/agents.js";
 import type { Percentiles } from "../lib/histogram.js";
+import { StepSearch } from "../lib/step-search.js";
 import { sleep } from "../lib/system.js";
 import type { RunningTarget, Target } from "../targets/target.js";
 import { agentsFor, CpuWindow, merge, ms, pick, qualityMetrics, round, waitDrained, windowMs, type Measured, type Scenario, type ScenarioEnv, UNLIMITED } from "./scenario.js";
 
 const P99_LIMIT_MS = 250;
 
-/** Half-steps below 10 msg/s, where a whole step is a large fraction of the rate. */
-const roundRate = (v: number): number => (v < 10 ? Math.round(v * 2) / 2 : Math.round(v));
-
 interface Step {
   rate: number;
   pass: boolean;
   why: string;
+  /** Failed on its p99 alone (see StepSearch). */
+  latencyOnly: boolean;
   deliveries: number;
   deliveriesPerSec: number;
   cpuUsPerDelivery: number;
@@ -34,7 +35,8 @@ interface Step {
 const sizes = (env: ScenarioEnv) => ({
   subscribers: pick(env, 5_000, 20),
   startRate: pick(env, 2, 20),
-  maxSteps: pick(env, 9, 2),
+  maxWindows: pick(env, 12, 2),
+  maxRetries: pick(env, 3, 0),
   stepMs: windowMs(env, 3, 0.8),
   drainMs: pick(env, 3_000, 2_000),
 });
@@ -63,21 +65,17 @@ export const broadcast: Scenario = {
     if (open.failed > 0) throw new Error(`${open.failed}/${s.subscribers} subscribers failed: ${open.errorSamples.join("; ")}`);
     env.log(`  ${open.opened} subscribers in ${Math.round(open.elapsedMs)} ms`);
 
-    const steps: Step[] = [];
+    const steps: (Step & { retry: boolean })[] = [];
     let best: Step | undefined;
-    let failRate: number | undefined;
-    let rate = s.startRate;
-    for (let i = 0; i < s.maxSteps; i++) {
-      const step = await runStep(t, pool, channel!, rate, s.stepMs, s.drainMs);
+    const search = new StepSearch({ startRate: s.startRate, maxWindows: s.maxWindows, maxRetries: s.maxRetries });
+    for (let rate = search.next(); rate !== undefined; rate = search.next()) {
+      const retry = search.isRetry;
+      const step = { ...(await runStep(t, pool, channel!, rate, s.stepMs, s.drainMs)), retry };
       steps.push(step);
-      env.log(`  step ${i + 1}: ${rate} msg/s → ${step.pass ? "pass" : `fail (${step.why})`}, p99 ${step.p99Ms} ms, ${round(step.cpuUsPerDelivery, 2)} µs/delivery`);
+      env.log(`  step ${steps.length}: ${rate} msg/s${retry ? " (again)" : ""} → ${step.pass ? "pass" : `fail (${step.why})`}, p99 ${step.p99Ms} ms, ${round(step.cpuUsPerDelivery, 2)} µs/delivery`);
       if (step.pass) best = step;
-      else failRate = rate;
-      if (step.dropped > 0) break; // the system shed subscribers: later steps would measure fewer
-      const lo = best?.rate ?? 0;
-      const next = failRate === undefined ? rate * 2 : roundRate((lo + failRate) / 2);
-      if (next <= lo || next >= (failRate ?? Infinity) || (failRate !== undefined && failRate - lo <= Math.max(0.5, lo * 0.15))) break;
-      rate = next;
+      search.record({ pass: step.pass, latencyOnly: step.latencyOnly });
+      if (step.dropped > 0) search.stop(); // the system shed subscribers: later steps would measure fewer
     }
     const at = best ?? steps[0]!;
     const notes = best ? [] : [`no rate passed; figures are from the lowest step (${at.rate} msg/s)`];
@@ -108,19 +106,20 @@ async function runStep(t: RunningTarget, pool: AgentPool, channel: string, rate:
   const c = cpu.end();
   const m = merge((await pool.stats(expected, true, true)).subs);
   const p = m.hist.percentiles();
-  const why = [
+  const broken = [
     !drained && "not drained",
     m.lost > 0 && `${m.lost} lost`,
     m.duplicated > 0 && `${m.duplicated} duplicated`,
     m.reordered > 0 && `${m.reordered} reordered`,
     m.dropped > 0 && `${m.dropped} dropped`,
     pub.errors > 0 && `${pub.errors} publish errors (${pub.errorSamples[0] ?? ""})`,
-    ms(p.p99) >= P99_LIMIT_MS && `p99 ${ms(p.p99)} ms`,
-  ].filter(Boolean).join(", ");
+  ].filter(Boolean);
+  const slow = ms(p.p99) >= P99_LIMIT_MS;
+  const why = [...broken, slow && `p99 ${ms(p.p99)} ms`].filter(Boolean).join(", ");
   // After a failure, let stragglers land before the next window, so they are not counted as its duplicates.
   if (why) await settle(pool, expected);
   return {
-    rate, pass: why === "", why, deliveries: m.deliveries,
+    rate, pass: why === "", why, latencyOnly: slow && broken.length === 0, deliveries: m.deliveries,
     deliveriesPerSec: m.deliveries / Math.max(0.001, pub.elapsedMs / 1000),
     cpuUsPerDelivery: m.deliveries > 0 ? c.cpuUs / m.deliveries : 0, serverCpuPct: c.pct,
     p50Ms: ms(p.p50), p99Ms: ms(p.p99), lost: m.lost, duplicated: m.duplicated, reordered: m.reordered,
