@@ -1,4 +1,4 @@
-// `node dist/bench/run.js <scenario|all> [--duration s] [--out dir] [--targets a,b] [--tiny]`
+// `node dist/bench/run.js <scenario|all> [--duration s] [--out dir] [--targets a,b] [--repeat n] [--tiny]`
 // Runs each scenario against switchyard and its peers in one invocation, on
 // loopback, prints absolute figures with switchyard ÷ peer ratios, and writes
 // <out>/<timestamp>.json and .svg. Exits 1 when a target errored.
@@ -8,6 +8,7 @@ import { AgentPool } from "./lib/agents.js";
 import { parseArgs, USAGE } from "./lib/args.js";
 import { goalsFor } from "./lib/goals.js";
 import { oneLine, ratiosOf, renderScenario, type Report, type ScenarioReport, type TargetResult } from "./lib/report.js";
+import { combineRounds } from "./lib/rounds.js";
 import { renderSvg } from "./lib/svg.js";
 import { machineInfo, nowSec, planCores, procAvailable, type CorePlan } from "./lib/system.js";
 import { SCENARIOS } from "./scenarios/index.js";
@@ -151,8 +152,13 @@ async function main(): Promise<number> {
   for (const s of scenarios) {
     const able = targets.filter((t) => s.needs.every((c) => t.caps.has(c)));
     const notApplicable = targets.filter((t) => !able.includes(t)).map((t) => `${t.name} (lacks ${s.needs.filter((c) => !t.caps.has(c)).join("+")})`);
-    const results: TargetResult[] = [];
-    for (const t of able) results.push(await runOne(s, t, env, pool.get, servers));
+    // Rounds alternate the systems, so drift on the machine during the run lands on all of them.
+    const rounds = able.map((): TargetResult[] => []);
+    for (let round = 1; round <= opts.repeat; round++) {
+      if (opts.repeat > 1) env.log(`${s.name}: round ${round} of ${opts.repeat}`);
+      for (const [i, t] of able.entries()) rounds[i]!.push(await runOne(s, t, env, pool.get, servers));
+    }
+    const results = rounds.map((r) => combineRounds(s.metrics, r));
     const report: ScenarioReport = {
       name: s.name, description: s.description, params: s.params(env), notApplicable, metrics: s.metrics, results,
       ratios: ratiosOf(s.metrics, results),

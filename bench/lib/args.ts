@@ -2,11 +2,12 @@
 // an error that names the flag, never a silently different run.
 import { z } from "zod";
 
-export const USAGE = `usage: node dist/bench/run.js <scenario|all> [--duration s] [--out dir] [--targets a,b] [--tiny]
+export const USAGE = `usage: node dist/bench/run.js <scenario|all> [--duration s] [--out dir] [--targets a,b] [--repeat n] [--tiny]
   scenario   broadcast | rooms | idle | sse | publish | noisy-neighbour | cluster | all
   --duration seconds per measurement window (default: per scenario)
   --out      directory for <timestamp>.json and <timestamp>.svg (default: results)
   --targets  comma-separated subset of: switchyard, switchyard-cluster, uws, ws, socketio, uws-sse, http-sse
+  --repeat   rounds per scenario, every system once per round; figures are medians (default 1, at most 9)
   --tiny     smoke sizes: a few connections, about a second per window`;
 
 const optsSchema = z.object({
@@ -14,6 +15,7 @@ const optsSchema = z.object({
   duration: z.coerce.number().positive().max(300).optional(),
   out: z.string().min(1).default("results"),
   targets: z.string().regex(/^[a-z-]+(,[a-z-]+)*$/, "must be a comma-separated list of target names").optional(),
+  repeat: z.coerce.number().int().min(1).max(9).default(1),
   tiny: z.boolean().default(false),
   help: z.boolean().default(false),
 });
@@ -28,14 +30,14 @@ export function parseArgs(argv: string[]): ParseResult {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--tiny" || a === "--help" || a === "-h") raw[a === "-h" ? "help" : a.slice(2)] = true;
-    else if (a === "--duration" || a === "--out" || a === "--targets") {
+    else if (a === "--duration" || a === "--out" || a === "--targets" || a === "--repeat") {
       const v = argv[++i];
       if (v === undefined) problems.push(`${a}: needs a value`);
       else raw[a.slice(2)] = v;
     } else if (a.startsWith("--")) {
       const eq = a.indexOf("=");
       const key = eq > 0 ? a.slice(2, eq) : a.slice(2);
-      if (eq > 0 && ["duration", "out", "targets"].includes(key)) raw[key] = a.slice(eq + 1);
+      if (eq > 0 && ["duration", "out", "targets", "repeat"].includes(key)) raw[key] = a.slice(eq + 1);
       else problems.push(`${a}: unknown option`);
     } else positional.push(a);
   }

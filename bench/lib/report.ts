@@ -14,6 +14,8 @@ export interface TargetResult {
   throughput?: number;
   notes: string[];
   detail?: unknown;
+  /** With --repeat: each round's figures, in round order (see rounds.ts). */
+  rounds?: Record<string, number>[];
   elapsedS: number;
 }
 
@@ -79,6 +81,14 @@ const fmt = (v: number | undefined): string => {
   return String(Math.round(v * 100) / 100);
 };
 
+/** A figure, with the range of its rounds beside it when there were several (--repeat). */
+function cell(r: TargetResult, m: Metric): string {
+  const v = fmt(r.metrics[m.key]);
+  const values = (r.rounds ?? []).map((x) => x[m.key]).filter((x): x is number => x !== undefined);
+  if (values.length < 2 || (m.better !== "higher" && m.better !== "lower")) return v;
+  return `${v} [${fmt(Math.min(...values))}–${fmt(Math.max(...values))}]`;
+}
+
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length)));
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ")).join("\n");
@@ -91,7 +101,7 @@ export function renderScenario(s: ScenarioReport): string {
   const head = ["metric", ...ok.map((r) => r.target), ...(hasSy ? peers.map((p) => `sy÷${p.target}`) : [])];
   const rows = [head];
   for (const m of s.metrics) {
-    const row = [`${m.label}${m.unit ? ` (${m.unit})` : ""}`, ...ok.map((r) => fmt(r.metrics[m.key]))];
+    const row = [`${m.label}${m.unit ? ` (${m.unit})` : ""}`, ...ok.map((r) => cell(r, m))];
     if (hasSy) for (const p of peers) row.push(fmt(s.ratios.find((x) => x.metric === m.key && x.peer === p.target)?.ratio));
     rows.push(row);
   }

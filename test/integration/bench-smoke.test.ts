@@ -83,6 +83,36 @@ describe("bench accounting", () => {
   });
 });
 
+interface CliRun {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  report: Report;
+}
+
+/** Runs the bench CLI to its end (bounded) and reads the JSON report it wrote to `--out`. */
+async function runCli(args: string[]): Promise<CliRun> {
+  const out = args[args.indexOf("--out") + 1]!;
+  const child = spawn(process.execPath, [RUN_JS, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  after(() => {
+    if (child.exitCode === null && child.signalCode === null && child.pid) process.kill(child.pid, "SIGKILL");
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+  const exitCode = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => child.pid && process.kill(child.pid, "SIGTERM"), RUN_TIMEOUT_MS);
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+  const json = readdirSync(out).find((f) => f.endsWith(".json"));
+  assert.ok(json, `no report written (exit ${exitCode})\n${stderr.slice(-3000)}`);
+  return { exitCode, stdout, stderr, report: JSON.parse(readFileSync(join(out, json), "utf8")) as Report };
+}
+
 describe("bench smoke run (all scenarios, --tiny)", () => {
   const out = mkdtempSync(join(tmpdir(), "bench-smoke-"));
   const switchyardMissing = switchyardTarget.unavailable();
@@ -93,22 +123,7 @@ describe("bench smoke run (all scenarios, --tiny)", () => {
   let exitCode: number | null = null;
 
   before(async () => {
-    const child = spawn(process.execPath, [RUN_JS, "all", "--tiny", "--out", out], { stdio: ["ignore", "pipe", "pipe"] });
-    after(() => {
-      if (child.exitCode === null && child.signalCode === null && child.pid) process.kill(child.pid, "SIGKILL");
-    });
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    exitCode = await new Promise<number | null>((resolve) => {
-      const timer = setTimeout(() => child.pid && process.kill(child.pid, "SIGTERM"), RUN_TIMEOUT_MS);
-      child.once("close", (code) => {
-        clearTimeout(timer);
-        resolve(code);
-      });
-    });
-    const json = readdirSync(out).find((f) => f.endsWith(".json"));
-    assert.ok(json, `no report written (exit ${exitCode})\n${stderr.slice(-3000)}`);
-    report = JSON.parse(readFileSync(join(out, json), "utf8")) as Report;
+    ({ exitCode, stdout, stderr, report } = await runCli(["all", "--tiny", "--out", out]));
   });
   after(() => rmSync(out, { recursive: true, force: true }));
 
@@ -213,5 +228,32 @@ describe("bench smoke run (all scenarios, --tiny)", () => {
   test("switchyard is part of the run once it is built", { skip: switchyardMissing === null ? false : `switchyard ${switchyardMissing}` }, () => {
     assert.ok(existsSync(fileURLToPath(new URL("../../../bin/switchyard.js", import.meta.url))));
     for (const s of report.scenarios) assert.ok(s.results.some((r) => r.target === "switchyard"), `${s.name} without switchyard`);
+  });
+});
+
+describe("bench --repeat (rooms, --tiny, two rounds)", { skip: switchyardTarget.unavailable() ?? false }, () => {
+  const out = mkdtempSync(join(tmpdir(), "bench-repeat-"));
+  let run: CliRun;
+  before(async () => {
+    run = await runCli(["rooms", "--tiny", "--repeat", "2", "--targets", "switchyard,uws", "--out", out]);
+  });
+  after(() => rmSync(out, { recursive: true, force: true }));
+
+  test("each system ran twice, alternating, and its figures are the medians of its rounds", () => {
+    assert.equal(run.exitCode, 0, `exit ${run.exitCode}\n${run.stderr.slice(-3000)}`);
+    assert.match(run.stderr, /rooms: round 2 of 2/);
+    const order = [...run.stderr.matchAll(/^rooms × (\S+)$/gm)].map((m) => m[1]);
+    assert.deepEqual(order, ["switchyard", "uws", "switchyard", "uws"]);
+    const s = run.report.scenarios[0]!;
+    for (const r of s.results) {
+      assert.equal(r.status, "ok", `${r.target}: ${r.reason ?? ""}`);
+      assert.equal(r.rounds?.length, 2, r.target);
+      const [a, b] = r.rounds!;
+      assert.equal(r.metrics.serverCpuPct, (a!.serverCpuPct! + b!.serverCpuPct!) / 2, r.target);
+      assert.equal(r.metrics.lost, a!.lost! + b!.lost!, r.target);
+      assert.ok(a!.deliveriesPerSec! > 0 && b!.deliveriesPerSec! > 0, `${r.target}: a round without deliveries`);
+      for (const k of ["lost", "duplicated", "reordered", "dropped"]) assert.equal(r.metrics[k], 0, `${r.target}: ${k}`);
+    }
+    assert.match(run.stdout, /server CPU \(%\)\s+\S+ \[/, "the table shows the rounds' range");
   });
 });
