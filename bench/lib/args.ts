@@ -21,6 +21,9 @@ const optsSchema = z.object({
 });
 export type Options = z.infer<typeof optsSchema>;
 
+/** Flags that take a value, as `--flag v` or `--flag=v`. */
+const VALUE_FLAGS = ["duration", "out", "targets", "repeat"];
+
 export type ParseResult = { ok: true; opts: Options } | { ok: false; problems: string[] };
 
 export function parseArgs(argv: string[]): ParseResult {
@@ -30,14 +33,14 @@ export function parseArgs(argv: string[]): ParseResult {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--tiny" || a === "--help" || a === "-h") raw[a === "-h" ? "help" : a.slice(2)] = true;
-    else if (a === "--duration" || a === "--out" || a === "--targets" || a === "--repeat") {
+    else if (a.startsWith("--") && VALUE_FLAGS.includes(a.slice(2))) {
       const v = argv[++i];
       if (v === undefined) problems.push(`${a}: needs a value`);
       else raw[a.slice(2)] = v;
     } else if (a.startsWith("--")) {
       const eq = a.indexOf("=");
       const key = eq > 0 ? a.slice(2, eq) : a.slice(2);
-      if (eq > 0 && ["duration", "out", "targets", "repeat"].includes(key)) raw[key] = a.slice(eq + 1);
+      if (eq > 0 && VALUE_FLAGS.includes(key)) raw[key] = a.slice(eq + 1);
       else problems.push(`${a}: unknown option`);
     } else positional.push(a);
   }

@@ -14,7 +14,7 @@ export interface TargetResult {
   throughput?: number;
   notes: string[];
   detail?: unknown;
-  /** With --repeat: each round's figures, in round order (see rounds.ts). */
+  /** With --repeat: the figures of each round that ran, in round order (see rounds.ts). */
   rounds?: Record<string, number>[];
   elapsedS: number;
 }
