@@ -90,10 +90,9 @@ interface CliRun {
   report: Report;
 }
 
-/** Runs the bench CLI to its end (bounded) and reads the JSON report it wrote to `--out`. */
-async function runCli(args: string[]): Promise<CliRun> {
-  const out = args[args.indexOf("--out") + 1]!;
-  const child = spawn(process.execPath, [RUN_JS, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+/** Runs the bench CLI with `--out out` to its end (bounded) and reads the JSON report it wrote there. */
+async function runCli(args: string[], out: string): Promise<CliRun> {
+  const child = spawn(process.execPath, [RUN_JS, ...args, "--out", out], { stdio: ["ignore", "pipe", "pipe"] });
   after(() => {
     if (child.exitCode === null && child.signalCode === null && child.pid) process.kill(child.pid, "SIGKILL");
   });
@@ -123,7 +122,7 @@ describe("bench smoke run (all scenarios, --tiny)", () => {
   let exitCode: number | null = null;
 
   before(async () => {
-    ({ exitCode, stdout, stderr, report } = await runCli(["all", "--tiny", "--out", out]));
+    ({ exitCode, stdout, stderr, report } = await runCli(["all", "--tiny"], out));
   });
   after(() => rmSync(out, { recursive: true, force: true }));
 
@@ -235,7 +234,7 @@ describe("bench --repeat (rooms, --tiny, two rounds)", { skip: switchyardTarget.
   const out = mkdtempSync(join(tmpdir(), "bench-repeat-"));
   let run: CliRun;
   before(async () => {
-    run = await runCli(["rooms", "--tiny", "--repeat", "2", "--targets", "switchyard,uws", "--out", out]);
+    run = await runCli(["rooms", "--tiny", "--repeat", "2", "--targets", "switchyard,uws"], out);
   });
   after(() => rmSync(out, { recursive: true, force: true }));
 
