@@ -22,7 +22,7 @@ export interface StepSearchLimits {
 }
 
 /** Half-steps below 10 msg/s, where a whole step is a large fraction of the rate. */
-export const roundRate = (v: number): number => (v < 10 ? Math.round(v * 2) / 2 : Math.round(v));
+const roundRate = (v: number): number => (v < 10 ? Math.round(v * 2) / 2 : Math.round(v));
 
 /**
  * A window's p99 at a low rate is the slowest of a handful of bursts (3 s at
