@@ -16,6 +16,9 @@ parentPort?.on("message", (msg: WorkerControl) => {
   else if (msg.t === "drain") {
     stopping = true;
     void (runtime?.drain() ?? Promise.resolve()).then(() => parentPort?.postMessage({ t: "drained" } satisfies WorkerStatus));
+  } else if (msg.t === "metrics") {
+    // Before the store is open there is nothing to report yet: an empty registry, not a stalled scrape.
+    void (runtime?.metricsJson() ?? Promise.resolve([])).then((json) => parentPort?.postMessage({ t: "metrics", id: msg.id, json } satisfies WorkerStatus));
   } else if (msg.t === "crash" && testHooks) {
     // Fault injection for the crash tests, enabled only by SWITCHYARD_TEST_HOOKS=1.
     if (msg.how === "exit") process.exit(3);

@@ -1,6 +1,15 @@
 import type { AppendEntry, EventLog } from "../log/event-log.js";
 
+/** What a committer reports, for metrics; called after each durable commit. */
+export interface CommitObserver {
+  /** One transaction: how long it took (fsync included) and how many events it held. */
+  committed(seconds: number, events: number): void;
+  /** One append request became durable this long after it was made (waiting behind earlier commits included). */
+  appended(seconds: number): void;
+}
+
 interface Pending {
+  readonly at: number;
   readonly entries: readonly AppendEntry[];
   resolve(): void;
   reject(e: unknown): void;
@@ -27,11 +36,16 @@ export class Committer {
    * a 5 ms window halved the commits but saved no CPU (35.5–44 % vs
    * 35.6–36.8 %) and moved delivery p50 from 0.7 to 3.5 ms.
    */
-  constructor(private readonly log: EventLog, private readonly maxBatch = 2000, private readonly windowMs = 0) {}
+  constructor(
+    private readonly log: EventLog,
+    private readonly maxBatch = 2000,
+    private readonly windowMs = 0,
+    private readonly observer?: CommitObserver,
+  ) {}
 
   append(entries: readonly AppendEntry[]): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ entries, resolve, reject });
+      this.queue.push({ at: performance.now(), entries, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         const start = (): void => {
@@ -55,9 +69,7 @@ export class Committer {
         size += p.entries.length;
       }
       try {
-        this.lastCommit = performance.now();
-        await this.log.append(batch.flatMap((p) => p.entries));
-        for (const p of batch) p.resolve();
+        await this.commit(batch, size);
       } catch (e) {
         if (batch.length === 1) {
           batch[0]?.reject(e);
@@ -65,13 +77,24 @@ export class Committer {
         }
         for (const p of batch) {
           try {
-            await this.log.append(p.entries);
-            p.resolve();
+            await this.commit([p], p.entries.length);
           } catch (err) {
             p.reject(err);
           }
         }
       }
+    }
+  }
+
+  private async commit(batch: readonly Pending[], size: number): Promise<void> {
+    const started = performance.now();
+    this.lastCommit = started;
+    await this.log.append(batch.length === 1 ? (batch[0] as Pending).entries : batch.flatMap((p) => p.entries));
+    const done = performance.now();
+    this.observer?.committed((done - started) / 1000, size);
+    for (const p of batch) {
+      this.observer?.appended((done - p.at) / 1000);
+      p.resolve();
     }
   }
 }

@@ -1,6 +1,6 @@
 import type { EventLog, StreamHead } from "../log/event-log.js";
 import { resourceKey, type ResourceRef } from "../registry/ids.js";
-import { Committer } from "./committer.js";
+import { Committer, type CommitObserver } from "./committer.js";
 import { ResourceActor } from "./resource-actor.js";
 import type { ActorHost, EventSink, HistoryPage, PublishInput, PublishOutcome } from "./types.js";
 
@@ -30,9 +30,10 @@ export class InProcessActorHost implements ActorHost {
     private readonly emit: EventSink = () => {},
     private readonly idleMs = 60_000,
     commitWindowMs = 0,
+    commitObserver?: CommitObserver,
   ) {
     this.shards = "logs" in log ? log : singleShard(log);
-    for (const l of this.shards.logs) this.committers.set(l, new Committer(l, undefined, commitWindowMs));
+    for (const l of this.shards.logs) this.committers.set(l, new Committer(l, undefined, commitWindowMs, commitObserver));
     this.sweeper = setInterval(() => this.evictIdle(), Math.max(1000, Math.min(idleMs, 30_000)));
     this.sweeper.unref();
   }

@@ -25,9 +25,13 @@ export type ActorReply =
 export type WorkerControl =
   | { readonly t: "attach"; readonly port: MessagePort | import("node:worker_threads").MessagePort }
   | { readonly t: "drain" }
+  | { readonly t: "metrics"; readonly id: number }
   | { readonly t: "crash"; readonly how: "throw" | "exit" | "oom" };
 
-export type WorkerStatus = { readonly t: "ready" } | { readonly t: "drained" };
+export type WorkerStatus =
+  | { readonly t: "ready" }
+  | { readonly t: "drained" }
+  | { readonly t: "metrics"; readonly id: number; readonly json: unknown };
 
 export type WatchReply = StreamHead;
 

@@ -2,6 +2,7 @@ import { MessageChannel, Worker } from "node:worker_threads";
 import type { Logger } from "pino";
 import { Counter, type Registry } from "prom-client";
 import type { Config } from "../config/index.js";
+import { WorkerMetricsRequests } from "../observability/worker-metrics.js";
 import type { WorkerControl, WorkerStatus } from "./protocol.js";
 
 export interface PoolClient {
@@ -28,6 +29,7 @@ export class ActorWorkerPool {
   private readonly slots: Slot[];
   private readonly clients: PoolClient[] = [];
   private readonly restarts: Counter<"reason">;
+  private readonly metricsRequests = new WorkerMetricsRequests();
 
   constructor(
     private readonly config: Config,
@@ -63,6 +65,14 @@ export class ActorWorkerPool {
     return this.slots.filter((s) => s.worker).length;
   }
 
+  /** Every live worker's metrics as prom-client JSON, for aggregation. */
+  collectMetrics(): Promise<unknown[]> {
+    return this.metricsRequests.collect(
+      this.slots.map((s) => s.worker),
+      (worker, id) => worker.postMessage({ t: "metrics", id } satisfies WorkerControl),
+    );
+  }
+
   /** Test hook: make worker i die the given way. */
   crash(i: number, how: "throw" | "exit" | "oom"): void {
     this.slots[i]?.worker?.postMessage({ t: "crash", how } satisfies WorkerControl);
@@ -84,6 +94,7 @@ export class ActorWorkerPool {
     return new Promise((resolve) => {
       let ready = false;
       worker.on("message", (msg: WorkerStatus) => {
+        if (msg.t === "metrics") return this.metricsRequests.answer(msg.id, msg.json);
         if (msg.t !== "ready" || ready) return;
         ready = true;
         slot.worker = worker;

@@ -4,6 +4,7 @@ import { openWorkerBackend, type WorkerBackend } from "../cluster/worker-backend
 import { toWire as appToWire, type WireError } from "../errors/wire.js";
 import { LogConflictError, LogUnavailableError, type EventLog, type StoredEvent } from "../log/event-log.js";
 import { resourceKey, type ResourceRef } from "../registry/ids.js";
+import { createActorMetrics } from "../observability/metrics.js";
 import { InProcessActorHost } from "./in-process-host.js";
 import { PortBatcher, unbatch, type ActorReply, type ActorRequest, type Batched } from "./protocol.js";
 import type { HistoryPage, PublishInput, PublishOutcome } from "./types.js";
@@ -34,17 +35,25 @@ export class ActorWorkerRuntime {
   private flushScheduled = false;
   private inflight = 0;
 
-  constructor(private readonly backend: WorkerBackend, commitWindowMs = 0) {
+  private readonly metrics: ReturnType<typeof createActorMetrics>;
+
+  constructor(private readonly backend: WorkerBackend, commitWindowMs = 0, worker = 0) {
     this.cluster = backend.mode !== "memory";
     this.reader = this.cluster ? backend.reader : undefined;
+    this.metrics = createActorMetrics(worker);
     const emit = (ref: ResourceRef, event: StoredEvent, epoch: string) => this.forward(ref, event, epoch);
-    this.host = new InProcessActorHost(backend.shards, emit, this.cluster ? CLUSTER_IDLE_MS : undefined, commitWindowMs);
+    this.host = new InProcessActorHost(backend.shards, emit, this.cluster ? CLUSTER_IDLE_MS : undefined, commitWindowMs, this.metrics.commits);
   }
 
   /** Opens the backend (retrying while the bus is unreachable); undefined if stopped first. */
   static async open(config: Config, worker: number, stopped: () => boolean, warn: (msg: string, e: unknown) => void): Promise<ActorWorkerRuntime | undefined> {
     const backend = await openWorkerBackend(config, worker, stopped, warn);
-    return backend && new ActorWorkerRuntime(backend, config.COMMIT_WINDOW_MS);
+    return backend && new ActorWorkerRuntime(backend, config.COMMIT_WINDOW_MS, worker);
+  }
+
+  /** This worker's registry as prom-client JSON, for the supervisor's /metrics. */
+  metricsJson(): Promise<unknown> {
+    return this.metrics.registry.getMetricsAsJSON();
   }
 
   attach(port: MessagePort): void {

@@ -122,7 +122,9 @@ export class FrontRuntime {
         payload: { requestId: e.requestId, method: e.method, route: e.route, status: e.status, code: e.code, claimedTenant: e.claimedTenant },
       }]).catch((err: unknown) => log.warn({ err }, "audit event not delivered to the supervisor"));
     };
-    this.ws = mountWs(this.app, { config, resources, hub: this.hub, admit, verify, audit, metrics: this.metrics, isDraining }, log);
+    const publishDuration = this.metrics.wsPublishDuration;
+    const observePublish = (seconds: number): void => publishDuration.observe(seconds);
+    this.ws = mountWs(this.app, { config, resources, hub: this.hub, admit, verify, audit, metrics: this.metrics, isDraining, observePublish }, log);
     this.sse = mountSse(this.app, { config, verify, resources, hub: this.hub, audit, metrics: this.metrics, isDraining }, log);
     this.http = mountHttp(this.app, {
       router, verify, log, audit, metrics: this.metrics,

@@ -1,6 +1,9 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
+/** Seconds: from a tenth of a millisecond (a commit on a fast disk) to seconds (a stalled disk, an admission wait). */
+const LATENCY_SECONDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
+
 /** The supervisor's registry: process-wide defaults (heap, GC, main-loop lag) plus what adapters register. */
 export function createSupervisorMetrics() {
   const registry = new Registry();
@@ -45,6 +48,12 @@ export function createFrontMetrics(front: number) {
       labelNames: ["kind"] as const,
       registers: [registry],
     }),
+    wsPublishDuration: new Histogram({
+      name: "switchyard_ws_publish_duration_seconds",
+      help: "From a WebSocket publish frame to its ack: validation, authorisation, admission and the durable append",
+      buckets: LATENCY_SECONDS,
+      registers: [registry],
+    }),
     eventLoopLag: new Gauge({
       name: "switchyard_front_eventloop_lag_seconds",
       help: "p99 event-loop delay of the front thread since the last scrape",
@@ -58,3 +67,43 @@ export function createFrontMetrics(front: number) {
 }
 
 export type Metrics = ReturnType<typeof createFrontMetrics>;
+
+/**
+ * An actor worker's registry, aggregated into /metrics like the fronts'
+ * (label `worker`). Where a publish's time goes inside the worker: the group
+ * commits (duration, size) and each append's wait for durability.
+ */
+export function createActorMetrics(worker: number) {
+  const registry = new Registry();
+  registry.setDefaultLabels({ worker: String(worker) });
+  const commitDuration = new Histogram({
+    name: "switchyard_commit_duration_seconds",
+    help: "Duration of one group commit to the event log (the transaction and its fsync)",
+    buckets: LATENCY_SECONDS,
+    registers: [registry],
+  });
+  const commitEvents = new Histogram({
+    name: "switchyard_commit_events",
+    help: "Events written by one group commit",
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048],
+    registers: [registry],
+  });
+  const appendWait = new Histogram({
+    name: "switchyard_append_wait_seconds",
+    help: "From an actor's append request to its durability, time spent behind earlier commits included",
+    buckets: LATENCY_SECONDS,
+    registers: [registry],
+  });
+  return {
+    registry,
+    commits: {
+      committed(seconds: number, events: number): void {
+        commitDuration.observe(seconds);
+        commitEvents.observe(events);
+      },
+      appended(seconds: number): void {
+        appendWait.observe(seconds);
+      },
+    },
+  };
+}

@@ -5,6 +5,7 @@ import type { PoolClient } from "../actors/worker-pool.js";
 import type { Config } from "../config/index.js";
 import type { FromFront, FrontWorkerData, ToFront } from "../front/control.js";
 import { serveRpc, type ServiceTable } from "../rpc/rpc.js";
+import { WorkerMetricsRequests } from "../observability/worker-metrics.js";
 
 interface FrontSlot {
   worker: Worker | undefined;
@@ -20,8 +21,7 @@ interface FrontSlot {
  */
 export class FrontPool {
   private readonly slots: FrontSlot[];
-  private nextMetricsId = 1;
-  private readonly waiting = new Map<number, (json: unknown) => void>();
+  private readonly metricsRequests = new WorkerMetricsRequests();
   private port = 0;
   private stopping = false;
   /** Set once every front listened; before that a dying front fails the start instead of respawning. */
@@ -65,7 +65,7 @@ export class FrontPool {
     slot.worker = worker;
     slot.client = client;
     worker.on("message", (msg: FromFront) => {
-      if (msg.t === "metrics") this.waiting.get(msg.id)?.(msg.json);
+      if (msg.t === "metrics") this.metricsRequests.answer(msg.id, msg.json);
     });
     worker.on("error", (e) => this.log.error({ err: e, front: i }, "front worker failed"));
     worker.on("exit", (code) => {
@@ -136,27 +136,11 @@ export class FrontPool {
   }
 
   /** Every front's metrics as prom-client JSON, for aggregation. */
-  async collectMetrics(): Promise<unknown[]> {
-    const out = await Promise.all(
-      this.slots.map((s) => {
-        if (!s.worker) return undefined;
-        const id = this.nextMetricsId++;
-        const worker = s.worker;
-        return new Promise<unknown>((resolve) => {
-          const timer = setTimeout(() => {
-            this.waiting.delete(id);
-            resolve(undefined);
-          }, 2000);
-          this.waiting.set(id, (json) => {
-            clearTimeout(timer);
-            this.waiting.delete(id);
-            resolve(json);
-          });
-          worker.postMessage({ t: "metrics", id } satisfies ToFront);
-        });
-      }),
+  collectMetrics(): Promise<unknown[]> {
+    return this.metricsRequests.collect(
+      this.slots.map((s) => s.worker),
+      (worker, id) => worker.postMessage({ t: "metrics", id } satisfies ToFront),
     );
-    return out.filter((j) => j !== undefined);
   }
 
   /** Stop listening, close clients with 1001, finish in-flight requests. */

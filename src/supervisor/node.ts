@@ -89,7 +89,8 @@ export async function startNode(config: Config, log: Logger, opts: { jwtSecret?:
         },
       }),
       metrics: async () => {
-        const all = [await metrics.registry.getMetricsAsJSON(), ...(await fronts.collectMetrics())];
+        const [own, ofFronts, ofActors] = await Promise.all([metrics.registry.getMetricsAsJSON(), fronts.collectMetrics(), pool.collectMetrics()]);
+        const all = [own, ...ofFronts, ...ofActors];
         const merged = AggregatorRegistry.aggregate(all as Parameters<typeof AggregatorRegistry.aggregate>[0]);
         return { contentType: merged.contentType, text: await merged.metrics() };
       },

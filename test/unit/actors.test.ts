@@ -127,6 +127,29 @@ describe("Committer (group commit)", () => {
     assert.equal(seqOf(await bad.publish({ kind: "canvas", senderId: "s", type: "x", data: 2 })), 1);
   });
 
+  it("reports each durable commit (size, duration) and each append's wait, retries alone included, failures not", async () => {
+    const counting = new CountingLog(new MemoryEventLog());
+    counting.refuse = (e) => e.ref.id === "bad";
+    const commits: Array<{ seconds: number; events: number }> = [];
+    const waits: number[] = [];
+    const committer = new Committer(counting, 2000, 0, {
+      committed: (seconds, events) => commits.push({ seconds, events }),
+      appended: (seconds) => waits.push(seconds),
+    });
+    const entry = (id: string, seq = 1): AppendEntry => ({ ref: { tenant: "t", kind: "canvas", id }, event: { seq, dedupeKey: null, bodyHash: "h", payload: {}, ts: 0 } });
+    await Promise.all([committer.append([entry("a"), entry("a", 2)]), committer.append([entry("b")])]);
+    assert.deepEqual(commits.map((c) => c.events), [3], "two appends, one commit of three events");
+    assert.equal(waits.length, 2);
+    // The shared batch is refused for "bad"; "c" then commits alone and is reported, "bad" is not.
+    const settled = await Promise.allSettled([committer.append([entry("bad")]), committer.append([entry("c")])]);
+    assert.deepEqual(settled.map((r) => r.status), ["rejected", "fulfilled"]);
+    assert.deepEqual(commits.map((c) => c.events), [3, 1]);
+    assert.equal(waits.length, 3);
+    assert.ok(commits.every((c) => c.seconds >= 0) && waits.every((w) => w >= 0));
+    // A wait ends with its commit, so it is never shorter than the commit it ended with.
+    assert.ok((waits[2] as number) >= (commits[1] as { seconds: number }).seconds);
+  });
+
   it("honours maxBatch", async () => {
     const counting = new CountingLog(new MemoryEventLog());
     const committer = new Committer(counting, 10);

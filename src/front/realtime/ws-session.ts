@@ -23,6 +23,8 @@ export interface SessionDeps {
   readonly resources: Resources;
   readonly hub: Hub;
   readonly admit: Admit;
+  /** Seconds from a publish frame to its ack (acks only: refusals are counted by the GateChain). */
+  readonly observePublish: (seconds: number) => void;
 }
 
 /** The largest client frame: the largest payload a publish may carry plus room for the envelope. */
@@ -269,6 +271,7 @@ export class WsSession {
   }
 
   private async publish(f: Extract<ClientFrame, { op: "publish" }>): Promise<void> {
+    const started = performance.now();
     const c = this.resolveChannel(f.channel);
     const { config, resources, admit } = this.deps;
     const sender = this.user.principal.sub;
@@ -281,6 +284,7 @@ export class WsSession {
     if (admitting) await admitting;
     const { seq } = await resources.publish(ref, input);
     this.send(frame({ op: "ack", ref: f.ref ?? null, channel: f.channel, seq }));
+    this.deps.observePublish((performance.now() - started) / 1000);
   }
 }
 
