@@ -4,6 +4,7 @@
 // GateChain and the per-resource actors at work. Switchyard only: the peers
 // have no tenants and no admission gates.
 import type { AgentPool } from "../lib/agents.js";
+import { describeBreakdown, ServerPathWindow, type PathBreakdown } from "../lib/server-metrics.js";
 import type { PubStats } from "../lib/protocol.js";
 import type { BenchTenant, RunningTarget, Target } from "../targets/target.js";
 import { merge, ms, pick, quality, qualityMetrics, round, waitDrained, windowMs, type Measured, type Merged, type Scenario, type ScenarioEnv } from "./scenario.js";
@@ -41,7 +42,7 @@ export const noisyNeighbour: Scenario = {
   // the flood's client-side work does not show up as the quiet tenants' latency.
   agents: (env) => (env.tiny ? 2 : 3),
 
-  async run(t: RunningTarget, _target: Target, env: ScenarioEnv, pool: AgentPool): Promise<Measured> {
+  async run(t: RunningTarget, target: Target, env: ScenarioEnv, pool: AgentPool): Promise<Measured> {
     const s = sizes(env);
     const tenants = QUIET.slice(0, s.quietTenants);
     const quiet: Array<{ tenant: BenchTenant; channels: string[] }> = [];
@@ -57,15 +58,17 @@ export const noisyNeighbour: Scenario = {
     const floodChannels = await t.channels("thread", s.floodThreads, "noisy");
     env.log(`  ${tenants.length} quiet tenants ready, ${floodChannels.length} flood threads`);
 
-    const quietPhase = async (): Promise<{ m: Merged; pubs: PubStats[] }> => {
+    const quietPhase = async (): Promise<{ m: Merged; pubs: PubStats[]; serverPath: PathBreakdown | undefined }> => {
       await pool.stats({}, true);
+      const path = await ServerPathWindow.begin(t.port, target.caps.has("durable"));
       const pubs = await Promise.all(quiet.map((q) => pool.publisher.publish({
         pub: t.pub("ws", "thread", q.tenant), channels: q.channels, mode: "rate", rate: q.channels.length * s.threadRate,
         conns: 1, inflight: 1_000, durationMs: s.windowMs, maxMessages: Math.ceil((q.channels.length * s.threadRate * s.windowMs) / 1000),
       })));
       const expected = Object.assign({}, ...pubs.map((p) => p.lastSeq)) as Record<string, number>;
       await waitDrained(pool, expected, ["quiet"], 5_000);
-      return { m: merge((await pool.stats(expected, true)).quiet), pubs };
+      const serverPath = await path.end();
+      return { m: merge((await pool.stats(expected, true)).quiet), pubs, serverPath };
     };
 
     const before = await quietPhase();
@@ -83,6 +86,9 @@ export const noisyNeighbour: Scenario = {
     const quietErrors = [...before.pubs, ...during.pubs].reduce((n, p) => n + p.errors, 0);
     const notes = quietErrors > 0 ? [`${quietErrors} quiet publishes refused: ${during.pubs.flatMap((p) => p.errorSamples).slice(0, 2).join("; ")}`] : [];
     if (flood.errorSamples.length > 0) notes.push(`flood refusals look like: ${flood.errorSamples[0]}`);
+    // All tenants together: the commits the quiet publishes shared with the flood's admitted ones.
+    if (before.serverPath) notes.push(`without flood, ${describeBreakdown(before.serverPath)}`);
+    if (during.serverPath) notes.push(`during flood, ${describeBreakdown(during.serverPath)}`);
     const q = quality({ ...during.m, lost: before.m.lost + during.m.lost, duplicated: before.m.duplicated + during.m.duplicated, reordered: before.m.reordered + during.m.reordered });
     return {
       metrics: {
@@ -92,6 +98,7 @@ export const noisyNeighbour: Scenario = {
       latency: during.m.hist.percentiles(),
       throughput: during.m.deliveries / Math.max(0.001, s.windowMs / 1000),
       notes,
+      ...(before.serverPath || during.serverPath ? { detail: { serverPath: { before: before.serverPath, during: during.serverPath } } } : {}),
     };
   },
 };

@@ -4,6 +4,7 @@
 // Switchyard only: none of the peers acknowledges a durable append.
 import { Histogram } from "../lib/histogram.js";
 import type { AgentPool } from "../lib/agents.js";
+import { describeBreakdown, ServerPathWindow } from "../lib/server-metrics.js";
 import type { PubSpec, PubStats } from "../lib/protocol.js";
 import type { RunningTarget, Target } from "../targets/target.js";
 import { CpuWindow, ms, pick, round, windowMs, type Measured, type Scenario, type ScenarioEnv, UNLIMITED } from "./scenario.js";
@@ -66,14 +67,18 @@ export const publish: Scenario = {
   params: (env) => sizes(env),
   agents: (env) => Math.max(1, env.plan.clientCores.length),
 
-  async run(t: RunningTarget, _target: Target, env: ScenarioEnv, pool: AgentPool): Promise<Measured> {
+  async run(t: RunningTarget, target: Target, env: ScenarioEnv, pool: AgentPool): Promise<Measured> {
     const s = sizes(env);
     const channels = await t.channels("thread", s.threads);
+    const path = await ServerPathWindow.begin(t.port, target.caps.has("durable"));
     const ws = await leg(pool, t.pub("ws", "thread"), channels, s.wsConns, s.wsInflight, s.windowMs, t.pid);
+    const serverPath = await path.end();
+    if (serverPath) env.log(`  WS ${describeBreakdown(serverPath)}`);
     env.log(`  WS: ${round(ws.acksPerSec, 0)} acks/s, p99 ${ms(ws.hist.quantile(0.99))} ms, ${ws.errors} errors`);
     const http = await leg(pool, t.pub("http", "thread"), channels, 1, s.httpConcurrency, s.windowMs, t.pid);
     env.log(`  HTTP: ${round(http.acksPerSec, 0)} 201s/s, p99 ${ms(http.hist.quantile(0.99))} ms, ${http.errors} errors`);
     const notes = [...ws.errorSamples.map((e) => `WS: ${e}`), ...http.errorSamples.map((e) => `HTTP: ${e}`)].slice(0, 4);
+    if (serverPath) notes.push(`WS leg ${describeBreakdown(serverPath)}`);
     return {
       metrics: {
         wsAcksPerSec: round(ws.acksPerSec, 0), wsAckP50Ms: ms(ws.hist.quantile(0.5)), wsAckP99Ms: ms(ws.hist.quantile(0.99)),
@@ -83,6 +88,7 @@ export const publish: Scenario = {
       latency: ws.hist.percentiles(),
       throughput: ws.acksPerSec,
       notes,
+      ...(serverPath ? { detail: { wsServerPath: serverPath } } : {}),
     };
   },
 };

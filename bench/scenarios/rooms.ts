@@ -2,6 +2,7 @@
 // publishing at a steady low rate: latency, server CPU and exact delivery
 // accounting with many independent sequences in flight.
 import type { AgentPool } from "../lib/agents.js";
+import { describeBreakdown, ServerPathWindow } from "../lib/server-metrics.js";
 import type { RunningTarget, Target } from "../targets/target.js";
 import { agentsFor, CpuWindow, merge, pick, quality, qualityMetrics, round, waitDrained, windowMs, type Measured, type Scenario, type ScenarioEnv, UNLIMITED } from "./scenario.js";
 
@@ -32,7 +33,7 @@ export const rooms: Scenario = {
   },
   agents: (env) => agentsFor(env, sizes(env).threads * sizes(env).perThread),
 
-  async run(t: RunningTarget, _target: Target, env: ScenarioEnv, pool: AgentPool): Promise<Measured> {
+  async run(t: RunningTarget, target: Target, env: ScenarioEnv, pool: AgentPool): Promise<Measured> {
     const s = sizes(env);
     const channels = await t.channels("thread", s.threads);
     // Subscriber j of thread i sits on agent (i*perThread + j) % agents: each thread's
@@ -44,6 +45,8 @@ export const rooms: Scenario = {
     env.log(`  ${open.opened} subscribers on ${s.threads} threads in ${Math.round(open.elapsedMs)} ms`);
 
     await pool.stats({}, true);
+    // Scraped outside the CPU window: answering /metrics is not part of the load.
+    const path = await ServerPathWindow.begin(t.port, target.caps.has("durable"));
     const cpu = new CpuWindow(t.pid);
     const rate = s.threads * s.threadRate;
     const pub = await pool.publisher.publish({
@@ -52,8 +55,9 @@ export const rooms: Scenario = {
     });
     const drained = await waitDrained(pool, pub.lastSeq, ["subs"], 5_000);
     const c = cpu.end();
+    const serverPath = await path.end();
     const m = merge((await pool.stats(pub.lastSeq, true)).subs);
-    const notes: string[] = [];
+    const notes: string[] = serverPath ? [describeBreakdown(serverPath)] : [];
     if (!drained) notes.push("not every subscriber received every message within 5 s of the last publish");
     if (pub.errors > 0) notes.push(`${pub.errors} publish errors: ${pub.errorSamples.join("; ")}`);
     const perSec = m.deliveries / Math.max(0.001, pub.elapsedMs / 1000);
@@ -65,6 +69,7 @@ export const rooms: Scenario = {
       latency: m.hist.percentiles(),
       throughput: perSec,
       notes,
+      ...(serverPath ? { detail: { serverPath } } : {}),
     };
   },
 };

@@ -197,6 +197,19 @@ describe("bench smoke run (all scenarios, --tiny)", () => {
     assert.equal(r.metrics.wsErrors, 0, r.notes.join("; "));
     assert.equal(r.metrics.httpErrors, 0, r.notes.join("; "));
     assert.ok(s.results.every((x) => x.target === "switchyard"), "peers cannot take part in publish");
+    // The WS leg's server side, from switchyard's own /metrics: commits happened and held the acked events.
+    const path = (r.detail as { wsServerPath?: { commitsPerSec: number; eventsPerCommit: number; commitP99Ms: number; wsPublishP99Ms?: number } }).wsServerPath;
+    assert.ok(path, "no server-side breakdown for the WS leg");
+    assert.ok(path.commitsPerSec > 0 && path.eventsPerCommit >= 1 && path.commitP99Ms > 0, JSON.stringify(path));
+    assert.ok(path.wsPublishP99Ms !== undefined && path.wsPublishP99Ms > 0, JSON.stringify(path));
+    assert.ok(r.notes.some((n) => n.startsWith("WS leg server side:")), r.notes.join("; "));
+  });
+
+  test("rooms: only a durable system is scraped for its server-side breakdown", () => {
+    for (const r of scenario("rooms").results) {
+      const has = (r.detail as { serverPath?: unknown } | undefined)?.serverPath !== undefined;
+      assert.equal(has, r.target === "switchyard", `${r.target}: ${JSON.stringify(r.detail)}`);
+    }
   });
 
   test("noisy-neighbour: quiet tenants kept receiving everything during the flood", { skip: switchyardMissing ?? false }, () => {

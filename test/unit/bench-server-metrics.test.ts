@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { breakdown, describeBreakdown, parseScrape, windowQuantile } from "../../bench/lib/server-metrics.js";
+
+// Two scrapes of a node with two actor workers; the window holds what changed between them.
+const histogram = (name: string, worker: string, buckets: Array<[string, number]>, sum: number): string =>
+  [
+    `# TYPE ${name} histogram`,
+    ...buckets.map(([le, n]) => `${name}_bucket{le="${le}",worker="${worker}"} ${n}`),
+    `${name}_sum{worker="${worker}"} ${sum}`,
+    `${name}_count{worker="${worker}"} ${buckets.at(-1)?.[1] ?? 0}`,
+  ].join("\n");
+
+const before = parseScrape(
+  [
+    "switchyard_http_requests_total{route=\"/x\"} 5",
+    histogram("switchyard_commit_duration_seconds", "0", [["0.001", 10], ["0.01", 10], ["+Inf", 10]], 0.005),
+    histogram("switchyard_commit_events", "0", [["1", 10], ["8", 10], ["+Inf", 10]], 10),
+    histogram("switchyard_append_wait_seconds", "0", [["0.001", 10], ["0.01", 10], ["+Inf", 10]], 0.005),
+  ].join("\n"),
+  0,
+);
+
+// 100 more commits in 2 s: 50 on each worker. Worker 0: all under 1 ms; worker 1: 40 under 1 ms, 10 between 1 and 10 ms.
+const after = parseScrape(
+  [
+    histogram("switchyard_commit_duration_seconds", "0", [["0.001", 60], ["0.01", 60], ["+Inf", 60]], 0.03),
+    histogram("switchyard_commit_duration_seconds", "1", [["0.001", 40], ["0.01", 50], ["+Inf", 50]], 0.06),
+    histogram("switchyard_commit_events", "0", [["1", 30], ["8", 60], ["+Inf", 60]], 160),
+    histogram("switchyard_commit_events", "1", [["1", 50], ["8", 50], ["+Inf", 50]], 50),
+    histogram("switchyard_append_wait_seconds", "0", [["0.001", 60], ["0.01", 60], ["+Inf", 60]], 0.03),
+    histogram("switchyard_append_wait_seconds", "1", [["0.001", 20], ["0.01", 48], ["+Inf", 50]], 0.2),
+    "",
+  ].join("\n"),
+  2000,
+);
+
+describe("bench server-side breakdown from /metrics", () => {
+  it("sums each series over workers and keeps buckets apart by their bound", () => {
+    assert.equal(after.values.get("switchyard_commit_events_count"), 110);
+    assert.equal(after.values.get("switchyard_commit_duration_seconds_bucket{0.001}"), 100);
+    assert.equal(after.values.get("switchyard_commit_duration_seconds_bucket{+Inf}"), 110);
+    assert.equal(before.values.has("switchyard_http_requests_total"), false, "only the publish-path histograms are kept");
+  });
+
+  it("takes quantiles of the window only, interpolating inside a bucket", () => {
+    // Window: 100 commits, 90 ≤ 1 ms, 10 in (1, 10] ms. p50 falls in the first bucket, p95 halfway through the second.
+    assert.equal(windowQuantile(before, after, "switchyard_commit_duration_seconds", 0.5), 0.001 * (50 / 90));
+    assert.ok(Math.abs((windowQuantile(before, after, "switchyard_commit_duration_seconds", 0.95) as number) - 0.0055) < 1e-9);
+    // Append waits: 2 of 100 went past the last finite bound, so p99 reports that bound rather than inventing one.
+    assert.equal(windowQuantile(before, after, "switchyard_append_wait_seconds", 0.99), 0.01);
+    assert.equal(windowQuantile(before, after, "switchyard_ws_publish_duration_seconds", 0.99), undefined, "nothing observed");
+  });
+
+  it("reports commit rate, size and latency for the window, and says so in one line", () => {
+    const b = breakdown(before, after);
+    assert.deepEqual(b, { commitsPerSec: 50, eventsPerCommit: 2, commitP50Ms: 0.56, commitP99Ms: 9.1, appendWaitP99Ms: 10 });
+    assert.match(describeBreakdown(b!), /^server side: 50 commits\/s of 2 events, commit p50 0\.56 \/ p99 9\.1 ms, append wait p99 10 ms$/);
+    assert.equal(breakdown(after, after), undefined, "no commits in the window: nothing to say");
+  });
+});
