@@ -1,0 +1,26 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { createFrontMetrics, loopDelaySeconds } from "../../src/observability/metrics.js";
+
+describe("front event-loop lag metric", () => {
+  it("is the delay beyond the sampling interval, never the interval itself", () => {
+    // An idle loop sampled every 20 ms records ~20.2 ms per interval: that is 0.2 ms of delay.
+    assert.ok(Math.abs(loopDelaySeconds(20.2e6) - 0.0002) < 1e-9);
+    assert.equal(loopDelaySeconds(19.9e6), 0, "a timer that ran a hair early is no negative lag");
+    assert.equal(loopDelaySeconds(45e6), 0.025);
+  });
+
+  it("reads a loop blocked for 60 ms as at least 35 ms of lag", async () => {
+    const m = createFrontMetrics(0);
+    await m.registry.getMetricsAsJSON(); // reset the window
+    await new Promise((r) => setTimeout(r, 30));
+    const until = performance.now() + 60;
+    while (performance.now() < until) {
+      // block the loop: the sampling timer cannot run
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    const json = (await m.registry.getMetricsAsJSON()) as Array<{ name: string; values: Array<{ value: number }> }>;
+    const lag = json.find((x) => x.name === "switchyard_front_eventloop_lag_seconds")?.values[0]?.value;
+    assert.ok(lag !== undefined && lag >= 0.035 && lag < 1, `lag ${lag}`);
+  });
+});
