@@ -20,21 +20,25 @@ export interface PathBreakdown {
   wsPublishP99Ms?: number;
   /** the busiest front's event-loop delay p99 over the window (each scrape resets it) */
   frontLagP99Ms: number;
+  /** the same for the busiest actor worker: a synchronous commit holds its loop */
+  actorLagP99Ms: number;
 }
 
 const HISTOGRAMS = ["switchyard_commit_duration_seconds", "switchyard_commit_events", "switchyard_append_wait_seconds", "switchyard_ws_publish_duration_seconds"];
-/** A gauge per front, read since the previous scrape: kept as the largest, not summed. */
+/** Gauges per thread, read since the previous scrape: kept as the largest, not summed. */
 const FRONT_LAG = "switchyard_front_eventloop_lag_seconds";
+const ACTOR_LAG = "switchyard_actor_eventloop_lag_seconds";
+const LAGS = [FRONT_LAG, ACTOR_LAG];
 
 /** Parses Prometheus text, keeping the histograms above and the fronts' loop lag. */
 export function parseScrape(text: string, at = performance.now()): Scrape {
   const values = new Map<string, number>();
   for (const line of text.split("\n")) {
-    if (line.startsWith("#") || !(line.startsWith(FRONT_LAG) || HISTOGRAMS.some((h) => line.startsWith(h)))) continue;
+    if (line.startsWith("#") || ![...LAGS, ...HISTOGRAMS].some((h) => line.startsWith(h))) continue;
     const m = /^([a-z_]+)(?:\{([^}]*)\})? (\S+)$/.exec(line);
     if (!m) continue;
-    if (m[1] === FRONT_LAG) {
-      values.set(FRONT_LAG, Math.max(values.get(FRONT_LAG) ?? 0, Number(m[3])));
+    if (LAGS.includes(m[1] as string)) {
+      values.set(m[1] as string, Math.max(values.get(m[1] as string) ?? 0, Number(m[3])));
       continue;
     }
     const le = m[1]?.endsWith("_bucket") ? /le="([^"]+)"/.exec(m[2] ?? "")?.[1] : undefined;
@@ -100,13 +104,14 @@ export function breakdown(before: Scrape, after: Scrape): PathBreakdown | undefi
     appendWaitP99Ms: ms(windowQuantile(before, after, "switchyard_append_wait_seconds", 0.99)),
     ...(wsPublish === undefined ? {} : { wsPublishP99Ms: ms(wsPublish) }),
     frontLagP99Ms: ms(after.values.get(FRONT_LAG)),
+    actorLagP99Ms: ms(after.values.get(ACTOR_LAG)),
   };
 }
 
 /** One line for the run's log and the report's notes. */
 export function describeBreakdown(b: PathBreakdown): string {
   const ws = b.wsPublishP99Ms === undefined ? "" : `; WS publish→ack p99 ${b.wsPublishP99Ms} ms`;
-  return `server side: ${b.commitsPerSec} commits/s of ${b.eventsPerCommit} events, commit p50 ${b.commitP50Ms} / p99 ${b.commitP99Ms} ms, append wait p99 ${b.appendWaitP99Ms} ms${ws}; front loop lag p99 ${b.frontLagP99Ms} ms`;
+  return `server side: ${b.commitsPerSec} commits/s of ${b.eventsPerCommit} events, commit p50 ${b.commitP50Ms} / p99 ${b.commitP99Ms} ms, append wait p99 ${b.appendWaitP99Ms} ms${ws}; loop lag p99 front ${b.frontLagP99Ms} / actor ${b.actorLagP99Ms} ms`;
 }
 
 /** Scrapes around a window of a durable system; `end()` gives the breakdown (undefined for peers or a failed scrape). */

@@ -20,6 +20,21 @@ const LAG_RESOLUTION_MS = 20;
  */
 export const loopDelaySeconds = (ns: number, resolutionMs = LAG_RESOLUTION_MS): number => Math.max(0, ns / 1e6 - resolutionMs) / 1000;
 
+/** This thread's event-loop delay p99 since the previous scrape (each collect starts a new window). */
+function loopLagGauge(registry: Registry, name: string, help: string): Gauge {
+  const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
+  lag.enable();
+  return new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(loopDelaySeconds(lag.percentile(99)));
+      lag.reset();
+    },
+  });
+}
+
 /**
  * A front's own registry (one per front worker); the supervisor aggregates
  * all of them into /metrics. Front metrics carry a `front` label so sums
@@ -28,8 +43,6 @@ export const loopDelaySeconds = (ns: number, resolutionMs = LAG_RESOLUTION_MS): 
 export function createFrontMetrics(front: number) {
   const registry = new Registry();
   registry.setDefaultLabels({ front: String(front) });
-  const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
-  lag.enable();
   return {
     registry,
     httpRequests: new Counter({
@@ -63,15 +76,7 @@ export function createFrontMetrics(front: number) {
       buckets: LATENCY_SECONDS,
       registers: [registry],
     }),
-    eventLoopLag: new Gauge({
-      name: "switchyard_front_eventloop_lag_seconds",
-      help: "p99 event-loop delay of the front thread since the last scrape",
-      registers: [registry],
-      collect() {
-        this.set(loopDelaySeconds(lag.percentile(99)));
-        lag.reset();
-      },
-    }),
+    eventLoopLag: loopLagGauge(registry, "switchyard_front_eventloop_lag_seconds", "p99 event-loop delay of the front thread since the last scrape"),
   };
 }
 
@@ -103,6 +108,8 @@ export function createActorMetrics(worker: number) {
     buckets: LATENCY_SECONDS,
     registers: [registry],
   });
+  // A commit runs synchronously on this loop: publishes arriving meanwhile wait here, before any append wait starts.
+  loopLagGauge(registry, "switchyard_actor_eventloop_lag_seconds", "p99 event-loop delay of the actor worker thread since the last scrape");
   return {
     registry,
     commits: {

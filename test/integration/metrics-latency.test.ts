@@ -67,6 +67,8 @@ describe("publish latency metrics", () => {
       assert.ok(delta("switchyard_commit_events_sum", `worker="${w}"`) > 0, `worker ${w} committed`);
     }
     assert.equal(delta("switchyard_commit_events_sum", 'worker="0"') + delta("switchyard_commit_events_sum", 'worker="1"'), n);
+    // Each actor worker reports its own loop lag.
+    for (const w of ["0", "1"]) assert.match(text, new RegExp(`^switchyard_actor_eventloop_lag_seconds\\{worker="${w}"\\} \\d`, "m"));
     // The slowest bucket is cumulative: +Inf holds every commit.
     assert.equal(delta("switchyard_commit_duration_seconds_bucket", 'le="+Inf"'), commits);
   });
