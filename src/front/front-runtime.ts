@@ -15,6 +15,7 @@ import { Resources } from "../resources/resources.js";
 import { rpcClient, type Remote } from "../rpc/rpc.js";
 import type { DatasetsApi, FlagsApi, MediaApi, RawApi } from "./http/routes/adapters.js";
 import { ANONYMOUS_TENANT, type AuditEntry } from "./http/pipeline.js";
+import type { AuditEntry as DatasetAuditEntry } from "../adapters/datasets/service.js";
 import type { FromFront, ToFront } from "./control.js";
 import { mountHttp } from "./http/uws-http.js";
 import type { Admit, GatedAction } from "./http/routes/admit.js";
@@ -45,6 +46,9 @@ export class FrontRuntime {
   private readonly http;
   private socket: us_listen_socket | undefined;
   private draining = false;
+  /** Audit entries of this loop turn (see flushAudits). */
+  private audits: DatasetAuditEntry[] = [];
+  private auditsSent: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly config: Config, private readonly index: number, rpcPort: MessagePort, jwtSecret: string | undefined, private readonly log: Logger) {
     this.metrics = createFrontMetrics(index);
@@ -113,14 +117,17 @@ export class FrontRuntime {
       flags: this.rpc.service<Remote<FlagsApi>>("flags"),
       datasets: this.rpc.service<Remote<DatasetsApi>>("datasets"),
     });
-    // The audit trail: every mutating request and every 401/403, sent off the request path.
+    // The audit trail: every mutating request and every 401/403, sent off the request path,
+    // one message per event-loop turn (at 6,000 HTTP publishes/s a message each cost the
+    // supervisor 14 % of a core).
     const audit = (e: AuditEntry) => {
-      void this.rpc.call("datasets", "audit", [{
+      const entry = {
         tenantId: e.tenantId ?? ANONYMOUS_TENANT,
         type: e.status === 401 || e.status === 403 ? "auth.denied" : "http.mutation",
         ...(e.sub ? { actor: e.sub } : {}),
         payload: { requestId: e.requestId, method: e.method, route: e.route, status: e.status, code: e.code, claimedTenant: e.claimedTenant },
-      }]).catch((err: unknown) => log.warn({ err }, "audit event not delivered to the supervisor"));
+      };
+      if (this.audits.push(entry) === 1) setImmediate(() => this.flushAudits());
     };
     const publishDuration = this.metrics.wsPublishDuration;
     const observePublish = (seconds: number): void => publishDuration.observe(seconds);
@@ -176,6 +183,15 @@ export class FrontRuntime {
     }
   }
 
+  private flushAudits(): void {
+    const batch = this.audits;
+    if (batch.length === 0) return;
+    this.audits = [];
+    this.auditsSent = this.rpc.call("datasets", "auditMany", [batch]).catch((err: unknown) =>
+      this.log.warn({ err, entries: batch.length }, "audit events not delivered to the supervisor"),
+    );
+  }
+
   private async drain(): Promise<void> {
     if (this.draining) return;
     this.draining = true;
@@ -186,6 +202,9 @@ export class FrontRuntime {
     this.sse.closeAll();
     const deadline = Date.now() + this.config.SHUTDOWN_GRACE_MS;
     while (this.http.inflight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // The last requests' audit entries reach the supervisor before this front stops.
+    this.flushAudits();
+    await this.auditsSent;
     // Unused GateChain units go back to the supervisor before this front stops.
     await this.leases.settled();
     await this.rpc.call("gates", "release", [this.leases.drain()]).catch((e: unknown) => this.log.warn({ err: e }, "returning lease units failed"));

@@ -63,7 +63,7 @@ export async function startAdapters(config: Config, log: Logger, metrics: PromRe
       datasets: {
         accept: (ctx: DatasetsContext, body: unknown) => datasets.accept(ctx, body),
         list: (ctx: DatasetsContext, q: unknown) => datasets.list(ctx, q),
-        audit: (entry: AuditEntry) => datasets.audit(entry),
+        auditMany: (entries: readonly AuditEntry[]) => datasets.auditMany(entries),
       },
     },
     checks(): Record<string, string> {

@@ -133,4 +133,40 @@ describe("adapter routes through the main server", () => {
     assert.ok(anon.items.some((i) => i.payload.claimedTenant === tenant && i.payload.route === "/ws" && i.payload.status === 403), "refused WS upgrade audited");
     assert.ok(anon.items.some((i) => i.payload.claimedTenant === tenant && i.payload.route === "/sse/canvas/:id" && i.payload.status === 401), "refused SSE audited");
   });
+  it("a burst of concurrent mutations in two tenants is audited exactly once each, each in its own tenant", async () => {
+    // A front sends its audit entries once per event-loop turn; none may be lost, doubled or cross tenants.
+    const tenants = [randomTenant(), randomTenant()];
+    const ids = new Map<string, string>();
+    const sent: Promise<Response>[] = [];
+    for (const [t, tenant] of tenants.entries()) {
+      const token = await s.token(tenant);
+      const thread = (await (await s.api("/chat/threads", { token, tenant, body: {} })).json()) as { id: string };
+      for (let i = 0; i < 30; i++) {
+        const rid = `burst-${t}-${i}-${Math.random().toString(36).slice(2, 8)}`;
+        ids.set(rid, tenant);
+        sent.push(s.api(`/chat/threads/${thread.id}/messages`, { token, tenant, body: { text: `m${i}` }, headers: { "x-request-id": rid } }));
+      }
+    }
+    for (const r of await Promise.all(sent)) assert.equal(r.status, 201);
+    type Page = { items: { tenantId: string; type: string; payload: { requestId: string; status: number } }[] };
+    const seen = new Map<string, Page["items"]>();
+    const deadline = Date.now() + 5000;
+    do {
+      seen.clear();
+      for (const tenant of tenants) {
+        const admin = await s.token(tenant, { admin: true });
+        const page = (await (await s.api("/logging/events?dataset=audit&limit=500", { token: admin, tenant })).json()) as Page;
+        for (const item of page.items.filter((i) => i.payload.requestId?.startsWith("burst-"))) seen.set(item.payload.requestId, [...(seen.get(item.payload.requestId) ?? []), item]);
+      }
+      if (seen.size === ids.size) break;
+      await new Promise((r) => setTimeout(r, 50));
+    } while (Date.now() < deadline);
+    assert.equal(seen.size, ids.size, "every request audited");
+    for (const [rid, items] of seen) {
+      assert.equal(items.length, 1, `${rid} audited ${items.length} times`);
+      const item = items[0]!;
+      assert.equal(item.tenantId, ids.get(rid), `${rid} in the wrong tenant`);
+      assert.deepEqual([item.type, item.payload.status], ["http.mutation", 201]);
+    }
+  });
 });

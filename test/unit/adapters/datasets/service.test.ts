@@ -61,6 +61,37 @@ describe("DatasetsService", () => {
     for (const q of [{ limit: "0" }, { limit: "501" }, { limit: "x" }, { dataset: "A" }, { after: "a/b" }]) await assert.rejects(svc.list(ctx, q), invalid);
   });
 
+  it("auditMany stores a turn's entries in one write, each under its own tenant, and never throws", async () => {
+    const { backend } = await memoryService();
+    const writes: number[] = [];
+    const counting: DatasetBackend = {
+      wanted: "memory",
+      accept: (events) => {
+        writes.push(events.length);
+        return backend.accept(events);
+      },
+      list: (t, q) => backend.list(t, q),
+      describe: () => "counting", health: async () => ({ ok: true, backend: "counting" }), close: async () => {},
+    };
+    const svc = new DatasetsService(counting, captured().logger);
+    assert.deepEqual(await svc.auditMany([]), [], "nothing to store: no write");
+    const ids = await svc.auditMany([
+      { tenantId: "t1", type: "http.mutation", actor: "a", payload: { n: 1 } },
+      { tenantId: "t2", type: "auth.denied", payload: { n: 2 } },
+      { tenantId: "t1", type: "http.mutation", actor: "a", payload: { n: 3 } },
+    ]);
+    assert.deepEqual(writes, [3], "one write for the three");
+    assert.equal(new Set(ids).size, 3);
+    const t1 = (await svc.list(ctx, { dataset: "audit" })).items;
+    assert.deepEqual(t1.map((e) => e.payload.n), [1, 3], "t1 sees its own two, in order");
+    assert.deepEqual((await svc.list({ ...ctx, tenantId: "t2" }, { dataset: "audit" })).items.map((e) => e.payload.n), [2]);
+
+    const { logger, lines } = captured();
+    const broken: DatasetBackend = { ...counting, accept: () => Promise.reject(new Error("disk full")) };
+    assert.deepEqual(await new DatasetsService(broken, logger).auditMany([{ tenantId: "t1", type: "x", payload: {} }, { tenantId: "t1", type: "x", payload: {} }]), []);
+    assert.ok(lines.some((l) => l.level === 50 && l.adapter === "datasets" && l.events === 2));
+  });
+
   it("audit stores a tenant-tagged event in the audit dataset, and never throws", async () => {
     const { svc } = await memoryService();
     const id = await svc.audit({ tenantId: "t1", type: "auth.denied", actor: "mallory", payload: { status: 403, route: "PUT /feature-flags/x" } });
