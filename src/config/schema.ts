@@ -75,6 +75,7 @@ export const envSchema = z.object({
   S3_SECRET_ACCESS_KEY: optionalText,
   S3_PRESIGN_TTL_S: int(1, 7 * 24 * 3600).default(900),
   NEXUS_BACKEND: z.enum(["memory", "firestore", "bigquery"]).default("memory"),
+  NEXUS_MEMORY_MAX_EVENTS: int(1, 10_000_000).default(100_000),
   FEATURE_FLAGS_BACKEND: z.enum(["memory", "firestore", "nats"]).default("memory"),
   FIRESTORE_PROJECT_ID: optionalText,
   FIRESTORE_EMULATOR_HOST: optionalText.pipe(z.string().regex(/^[A-Za-z0-9.[\]:-]+:\d{1,5}$/, "host:port").optional()),

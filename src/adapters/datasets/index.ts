@@ -1,4 +1,4 @@
-import type { Registry } from "prom-client";
+import { Counter, type Registry } from "prom-client";
 import type { Config } from "../../config/index.js";
 import type { Logger } from "../../observability/logger.js";
 import { DirectBackend, SpooledBackend, type DatasetBackend } from "./backend.js";
@@ -42,7 +42,7 @@ export async function getDatasetBackend(config: Config, deps: DatasetBackendDeps
   const kind = config.NEXUS_BACKEND;
   switch (kind) {
     case "memory":
-      return new DirectBackend(new MemoryDatasetSink());
+      return new DirectBackend(boundedMemorySink(config, deps));
     case "firestore": {
       const loaded = await loadFirestore(config, deps);
       const sink = loaded.ok ? new FirestoreDatasetSink(loaded.client, { prefix: deps.prefix ?? `${config.NATS_PREFIX}_` }) : undefined;
@@ -61,6 +61,25 @@ export async function getDatasetBackend(config: Config, deps: DatasetBackendDeps
       throw new Error(`NEXUS_BACKEND: unknown backend ${String(never)}`);
     }
   }
+}
+
+/** The memory sink with its bound from config: a metric counts what it drops, and the first drop is logged. */
+function boundedMemorySink(config: Config, deps: DatasetBackendDeps): MemoryDatasetSink {
+  const name = "switchyard_datasets_memory_evicted_total";
+  const evicted = deps.registry
+    ? ((deps.registry.getSingleMetric(name) as Counter | undefined) ??
+      new Counter({ name, help: "Dataset events dropped by the memory backend at NEXUS_MEMORY_MAX_EVENTS (oldest first)", registers: [deps.registry] }))
+    : undefined;
+  let warned = false;
+  return new MemoryDatasetSink(config.NEXUS_MEMORY_MAX_EVENTS, (n) => {
+    evicted?.inc(n);
+    if (warned) return;
+    warned = true;
+    deps.logger.warn(
+      { adapter: "datasets", maxEvents: config.NEXUS_MEMORY_MAX_EVENTS },
+      "memory datasets backend is full: dropping the oldest events (raise NEXUS_MEMORY_MAX_EVENTS, or use firestore or bigquery to keep every event)",
+    );
+  });
 }
 
 async function spooled(
