@@ -10,6 +10,7 @@ import { goalsFor } from "./lib/goals.js";
 import { oneLine, ratiosOf, renderScenario, type Report, type ScenarioReport, type TargetResult } from "./lib/report.js";
 import { combineRounds } from "./lib/rounds.js";
 import { renderSvg } from "./lib/svg.js";
+import { describeFsync, probeFsync } from "./lib/disk.js";
 import { machineInfo, nowSec, planCores, procAvailable, type CorePlan } from "./lib/system.js";
 import { SCENARIOS } from "./scenarios/index.js";
 import type { Scenario, ScenarioEnv } from "./scenarios/scenario.js";
@@ -140,6 +141,9 @@ async function main(): Promise<number> {
   const env: ScenarioEnv = { plan, tiny: opts.tiny, durationS: opts.duration, log: (m) => process.stderr.write(`${m}\n`) };
   const startedAt = new Date();
   env.log(`machine: ${machine.cpuModel}, ${machine.nproc} cores, node ${machine.node}; ${plan.note}`);
+  // A durable system's latency includes the disk's fsync tail: measured once, before any load.
+  const fsync = !opts.tiny && targets.some((t) => t.caps.has("durable")) ? await probeFsync() : undefined;
+  if (fsync) env.log(describeFsync(fsync));
 
   const servers = new Servers(opts.tiny, plan);
   const pool = lazyPool(Math.max(...scenarios.map((s) => s.agents(env))), env);
@@ -173,7 +177,7 @@ async function main(): Promise<number> {
   cleanups.delete(stopShared);
   const report: Report = {
     version: 1, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), argv: process.argv.slice(2),
-    machine, pinning: plan, scenarios: reports,
+    machine: fsync ? { ...machine, fsync } : machine, pinning: plan, scenarios: reports,
   };
   const outDir = resolve(opts.out);
   mkdirSync(outDir, { recursive: true });
