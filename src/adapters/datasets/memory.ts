@@ -1,6 +1,6 @@
 import { pageOf, type DatasetEvent, type DatasetPage, type DatasetQuery, type DatasetSink, type SinkHealth } from "./datasets.js";
 
-/** Events kept by default: ~50 MB of typical audit events. */
+/** Events kept by default: ~75 MB of heap for typical audit events (measured: 739 bytes each). */
 export const MEMORY_DATASET_MAX_EVENTS = 100_000;
 
 /**
