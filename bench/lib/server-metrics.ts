@@ -29,12 +29,13 @@ const HISTOGRAMS = ["switchyard_commit_duration_seconds", "switchyard_commit_eve
 const FRONT_LAG = "switchyard_front_eventloop_lag_seconds";
 const ACTOR_LAG = "switchyard_actor_eventloop_lag_seconds";
 const LAGS = [FRONT_LAG, ACTOR_LAG];
+const KEPT = [...LAGS, ...HISTOGRAMS];
 
-/** Parses Prometheus text, keeping the histograms above and the fronts' loop lag. */
+/** Parses Prometheus text, keeping the histograms above and the fronts' and actors' loop lag. */
 export function parseScrape(text: string, at = performance.now()): Scrape {
   const values = new Map<string, number>();
   for (const line of text.split("\n")) {
-    if (line.startsWith("#") || ![...LAGS, ...HISTOGRAMS].some((h) => line.startsWith(h))) continue;
+    if (line.startsWith("#") || !KEPT.some((h) => line.startsWith(h))) continue;
     const m = /^([a-z_]+)(?:\{([^}]*)\})? (\S+)$/.exec(line);
     if (!m) continue;
     if (LAGS.includes(m[1] as string)) {
@@ -48,7 +49,7 @@ export function parseScrape(text: string, at = performance.now()): Scrape {
   return { at, values };
 }
 
-/** Scrapes a node's /metrics; undefined when it does not answer in time (the window's note then says so). */
+/** Scrapes a node's /metrics; undefined when it does not answer in time (the window then has no server-side line). */
 export async function scrape(port: number): Promise<Scrape | undefined> {
   try {
     const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(3_000) });
