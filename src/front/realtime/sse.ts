@@ -2,103 +2,19 @@ import type { Logger } from "pino";
 import type { TokenVerifier } from "../../auth/verifier.js";
 import type { Config } from "../../config/index.js";
 import { AppError, errorBody, toAppError } from "../../errors/index.js";
-import type { StoredEvent } from "../../log/event-log.js";
-import type { ResourceKind, ResourceRef } from "../../registry/ids.js";
+import type { ResourceKind } from "../../registry/ids.js";
 import type { Metrics } from "../../observability/metrics.js";
 import type { Resources } from "../../resources/resources.js";
 import { redactUrl } from "../../observability/logger.js";
 import type { TemplatedApp, UwsResponse } from "../uws.js";
-import type { Channel, Sink } from "./channel.js";
 import type { Hub } from "./hub.js";
 import { authenticateStream, refusedStreamAudit } from "./stream-auth.js";
 import type { AuditEntry } from "../http/pipeline.js";
+import { FlushQueue } from "./flush-queue.js";
+import { SseStream } from "./sse-stream.js";
 
-/**
- * One SSE stream. Writes go straight to uWS while the socket keeps up; once
- * a write is refused, frames queue here (bounded) and flush on onWritable.
- * A reader that falls past the bound is disconnected: it resumes with
- * Last-Event-ID, so nothing is lost.
- */
-class SseStream implements Sink {
-  closed = false;
-  private blocked = false;
-  private queued: (string | Buffer)[] = [];
-  private queuedBytes = 0;
-  /** The chunk being written and whether uWS took it: fields, so a fan-out to thousands allocates no closure per write. */
-  private chunk: string | Buffer = "";
-  private written = true;
-  private readonly writeCorked = (): void => {
-    this.written = this.res.write(this.chunk);
-  };
-
-  constructor(readonly res: UwsResponse, readonly ref: ResourceRef, private readonly maxQueued: number, private readonly onEnd: () => void) {
-    res.onWritable(() => this.flushQueue());
-  }
-
-  deliver(ch: Channel, e: StoredEvent): void {
-    this.write(ch.sseFrame(e));
-  }
-
-  goLive(ch: Channel): void {
-    if (!this.closed) ch.sse.add(this);
-  }
-
-  leave(ch: Channel): void {
-    ch.sse.delete(this);
-  }
-
-  abort(): void {
-    this.end();
-  }
-
-  write(chunk: string | Buffer): void {
-    if (this.closed) return;
-    if (this.blocked) {
-      this.queued.push(chunk);
-      this.queuedBytes += chunk.length;
-      if (this.queuedBytes > this.maxQueued) this.end();
-      return;
-    }
-    this.chunk = chunk;
-    this.res.cork(this.writeCorked);
-    this.chunk = "";
-    if (!this.written) this.blocked = true;
-  }
-
-  private flushQueue(): boolean {
-    if (this.closed) return true;
-    this.blocked = false;
-    const chunks = this.queued;
-    this.queued = [];
-    this.queuedBytes = 0;
-    this.res.cork(() => {
-      for (let i = 0; i < chunks.length; i++) {
-        if (!this.res.write(chunks[i] as string | Buffer)) {
-          this.blocked = true;
-          this.queued = chunks.slice(i + 1);
-          this.queuedBytes = this.queued.reduce((n, c) => n + c.length, 0);
-          break;
-        }
-      }
-    });
-    return !this.blocked;
-  }
-
-  /** Ends the stream from our side (slow reader, drain, failure). */
-  end(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.res.cork(() => this.res.end());
-    this.onEnd();
-  }
-
-  /** The client went away. */
-  aborted(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.onEnd();
-  }
-}
+/** Streams flushed per event-loop turn: about a millisecond of sends, so publishes and replies get the loop in between. */
+const FLUSH_SLICE = 128;
 
 export interface SseServer {
   closeAll(): void;
@@ -111,6 +27,7 @@ export function mountSse(
   log: Logger,
 ): SseServer {
   const streams = new Set<SseStream>();
+  const flushes = new FlushQueue(FLUSH_SLICE, (err) => log.warn({ err }, "sse flush failed"));
   const heartbeat = setInterval(() => {
     for (const s of streams) s.write(": hb\n\n");
   }, deps.config.SSE_HEARTBEAT_S * 1000);
@@ -145,7 +62,7 @@ export function mountSse(
       // A first subscribe registers a canvas; a thread must exist in this tenant.
       const ref = await deps.resources.authorize(tenantId, kind, id, principal.sub);
       if (aborted) return;
-      const s = new SseStream(res, ref, deps.config.WS_MAX_BACKPRESSURE_BYTES, () => {
+      const s = new SseStream(res, ref, deps.config.WS_MAX_BACKPRESSURE_BYTES, flushes, () => {
         streams.delete(s);
         deps.metrics.openConnections.dec({ kind: "sse" });
         deps.hub.unsubscribe(ref, s);
