@@ -128,6 +128,17 @@ describe("flush queue", () => {
     assert.deepEqual(order.filter((o) => o !== "other"), writers.map((_, i) => `w${i}`));
   });
 
+  it("a long queue is compacted as it drains, and writers queued meanwhile keep their turn", async () => {
+    const q = new FlushQueue(5_000, (e) => assert.fail(String(e)));
+    const order: number[] = [];
+    for (let i = 0; i < 12_000; i++) q.add({ flush: () => order.push(i) });
+    await nextTurn();
+    assert.equal(q.length, 7_000);
+    q.add({ flush: () => order.push(-1) });
+    while (q.length > 0) await nextTurn();
+    assert.deepEqual(order, [...Array.from({ length: 12_000 }, (_, i) => i), -1]);
+  });
+
   it("a writer that throws is reported and the rest are still flushed", async () => {
     const errors: unknown[] = [];
     const q = new FlushQueue(2, (e) => errors.push(e));
