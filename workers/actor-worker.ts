@@ -3,6 +3,7 @@ import type { Config } from "../src/config/index.js";
 import type { WorkerControl, WorkerStatus } from "../src/actors/protocol.js";
 import { ActorWorkerRuntime } from "../src/actors/worker-runtime.js";
 import { createLogger } from "../src/observability/logger.js";
+import { currentTid } from "../src/supervisor/thread-priority.js";
 
 // Thin entry: logic lives in src/actors/worker-runtime.ts.
 const { config, index, testHooks } = workerData as { config: Config; index: number; testHooks: boolean };
@@ -30,5 +31,5 @@ parentPort?.on("message", (msg: WorkerControl) => {
 // In a cluster the store is across the network: "ready" (and with it the ports from the fronts) waits for it.
 void ActorWorkerRuntime.open(config, index, () => stopping, (m, e) => log.warn({ err: e }, m)).then((r) => {
   runtime = r;
-  if (r) parentPort?.postMessage({ t: "ready" } satisfies WorkerStatus);
+  if (r) parentPort?.postMessage({ t: "ready", tid: currentTid() } satisfies WorkerStatus);
 });

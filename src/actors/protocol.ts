@@ -29,7 +29,8 @@ export type WorkerControl =
   | { readonly t: "crash"; readonly how: "throw" | "exit" | "oom" };
 
 export type WorkerStatus =
-  | { readonly t: "ready" }
+  /** `tid`: the worker thread's kernel id, so the supervisor can leave it at full priority (thread-priority.ts). */
+  | { readonly t: "ready"; readonly tid?: number }
   | { readonly t: "drained" }
   | { readonly t: "metrics"; readonly id: number; readonly json: unknown };
 

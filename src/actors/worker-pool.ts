@@ -15,6 +15,7 @@ interface Slot {
   restarts: number;
   upSince: number;
   stopping: boolean;
+  tid: number | undefined;
 }
 
 const MAX_BACKOFF_MS = 5000;
@@ -37,12 +38,18 @@ export class ActorWorkerPool {
     registry: Registry,
     private readonly opts: { testHooks?: boolean; maxOldGenerationSizeMb?: number } = {},
   ) {
-    this.slots = Array.from({ length: config.ACTOR_WORKERS }, () => ({ worker: undefined, restarts: 0, upSince: 0, stopping: false }));
+    this.slots = Array.from({ length: config.ACTOR_WORKERS }, () => ({ worker: undefined, restarts: 0, upSince: 0, stopping: false, tid: undefined }));
     this.restarts = new Counter({ name: "switchyard_actor_worker_restarts_total", help: "Actor worker respawns", labelNames: ["reason"], registers: [registry] });
   }
 
   get size(): number {
     return this.slots.length;
+  }
+
+  /** Kernel ids of the live workers' threads; `all` is false while one is down or starting. */
+  get tids(): { all: boolean; tids: number[] } {
+    const live = this.slots.filter((s) => s.worker !== undefined && s.tid !== undefined);
+    return { all: live.length === this.slots.length, tids: live.map((s) => s.tid as number) };
   }
 
   async start(): Promise<void> {
@@ -99,6 +106,7 @@ export class ActorWorkerPool {
         ready = true;
         slot.worker = worker;
         slot.upSince = Date.now();
+        slot.tid = msg.tid;
         for (const c of this.clients) this.connect(i, worker, c);
         resolve();
       });

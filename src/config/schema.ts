@@ -66,6 +66,12 @@ export const envSchema = z.object({
   CLUSTER_SHARED_DIR: optionalText,
   ACTOR_WORKERS: int(1, 64).default(Math.max(1, os.availableParallelism())),
   FRONT_WORKERS: int(1, 64).default(1),
+  /**
+   * Nice value for the process's helper threads (V8's GC helpers, libuv's pool) once the node
+   * is up; 0 leaves them alone. Default 10 on a node confined to one CPU, where they would
+   * otherwise take the core from the threads serving requests; 0 with more CPUs.
+   */
+  HELPER_THREAD_NICE: int(0, 19).default(os.availableParallelism() === 1 ? 10 : 0),
   RAW_STORAGE_BACKEND: z.enum(["memory", "s3"]).default("memory"),
   S3_BUCKET: z.string().default("switchyard-raw"),
   S3_ENDPOINT: optionalText,

@@ -22,7 +22,8 @@ export type ToFront =
   | { readonly t: "exit" };
 
 export type FromFront =
-  | { readonly t: "listening"; readonly port: number; readonly uws: string; readonly native: boolean }
+  /** `tid`: the front thread's kernel id (see WorkerStatus "ready"). */
+  | { readonly t: "listening"; readonly port: number; readonly uws: string; readonly native: boolean; readonly tid?: number }
   | { readonly t: "listen-failed"; readonly error: string }
   | { readonly t: "metrics"; readonly id: number; readonly json: unknown }
   | { readonly t: "drained" };

@@ -25,6 +25,7 @@ import { Hub, type HubActors } from "./realtime/hub.js";
 import { mountSse } from "./realtime/sse.js";
 import { mountWs } from "./realtime/ws-server.js";
 import { uWS, uwsDescription, uwsNative, type us_listen_socket } from "./uws.js";
+import { currentTid } from "../supervisor/thread-priority.js";
 
 /**
  * One front: a uWS app serving HTTP, WebSocket and SSE on the shared port.
@@ -147,7 +148,7 @@ export class FrontRuntime {
       this.app.listen(this.config.HOST, port, (socket) => {
         if (!socket) return resolve({ t: "listen-failed", error: `cannot listen on ${this.config.HOST}:${port} (in use or not permitted)` });
         this.socket = socket;
-        resolve({ t: "listening", port: uWS.us_socket_local_port(socket), uws: uwsDescription, native: uwsNative });
+        resolve({ t: "listening", port: uWS.us_socket_local_port(socket), uws: uwsDescription, native: uwsNative, tid: currentTid() });
       });
     });
   }

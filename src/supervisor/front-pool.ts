@@ -11,6 +11,7 @@ interface FrontSlot {
   worker: Worker | undefined;
   client: PoolClient | undefined;
   restarts: number;
+  tid: number | undefined;
 }
 
 /**
@@ -36,11 +37,17 @@ export class FrontPool {
     private readonly jwtSecret: string | undefined,
     private readonly onClient: (client: PoolClient, replaces: PoolClient | undefined) => void,
   ) {
-    this.slots = Array.from({ length: config.FRONT_WORKERS }, () => ({ worker: undefined, client: undefined, restarts: 0 }));
+    this.slots = Array.from({ length: config.FRONT_WORKERS }, () => ({ worker: undefined, client: undefined, restarts: 0, tid: undefined }));
   }
 
   get size(): number {
     return this.slots.length;
+  }
+
+  /** Kernel ids of the running fronts' threads (as they reported when they listened); `all` is false while one is down or starting. */
+  get tids(): { all: boolean; tids: number[] } {
+    const live = this.slots.filter((s) => s.worker !== undefined && s.tid !== undefined);
+    return { all: live.length === this.slots.length, tids: live.map((s) => s.tid as number) };
   }
 
   live(): number {
@@ -117,6 +124,7 @@ export class FrontPool {
     if (r.t !== "listening") throw new Error(r.t === "listen-failed" ? r.error : "front did not listen");
     this.uws = r.uws;
     this.native = r.native;
+    (this.slots[i] as FrontSlot).tid = r.tid;
     return r.port;
   }
 

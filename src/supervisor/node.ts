@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Logger } from "pino";
 import { AggregatorRegistry } from "prom-client";
@@ -14,6 +15,7 @@ import type { ServiceTable } from "../rpc/rpc.js";
 import { startCluster } from "../cluster/node-cluster.js";
 import { FrontPool } from "./front-pool.js";
 import { startAdapters } from "./adapters.js";
+import { currentTid, lowerHelperThreads } from "./thread-priority.js";
 
 export interface RunningNode {
   readonly port: number;
@@ -106,6 +108,11 @@ export async function startNode(config: Config, log: Logger, opts: { jwtSecret?:
   await pool.start();
   const port = await fronts.listen(config.PORT);
   if (!fronts.native) log.warn({ uws: fronts.uws }, "uWebSockets.js native binary did not load; serving with the slow JS fallback");
+  if (config.HELPER_THREAD_NICE > 0) {
+    // libuv starts its pool on first use: start it now, so its threads are lowered with V8's.
+    await stat(dataDir);
+    lowerHelpers(config.HELPER_THREAD_NICE, [fronts.tids, pool.tids], log);
+  }
   log.info({ host: config.HOST, port, env: config.APP_ENV, dataDir, uws: fronts.uws, actorWorkers: pool.size, frontWorkers: fronts.size }, "switchyard listening");
 
   return {
@@ -130,4 +137,19 @@ export async function startNode(config: Config, log: Logger, opts: { jwtSecret?:
       log.info("drained");
     },
   };
+}
+
+/**
+ * Lowers every thread but the supervisor's, the fronts' and the actor workers' to `nice`
+ * (thread-priority.ts). Only when every worker has reported its thread: one still
+ * starting would be lowered with the helpers.
+ */
+function lowerHelpers(nice: number, workers: { all: boolean; tids: number[] }[], log: Logger): void {
+  const self = currentTid();
+  if (self === undefined || workers.some((w) => !w.all)) {
+    log.warn({ nice }, "helper threads left at their priority: no /proc/thread-self, or a worker is not up yet");
+    return;
+  }
+  const r = lowerHelperThreads(new Set([self, ...workers.flatMap((w) => w.tids)]), nice);
+  log.info({ nice, ...r }, "helper threads (V8 GC, libuv pool) lowered so they run in the gaps of the serving threads");
 }

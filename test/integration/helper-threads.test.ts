@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { after, describe, it } from "node:test";
+import { randomTenant, spawnServer, type ChildServer } from "../helpers/server.js";
+
+/** Each thread's nice value, from /proc/<pid>/task/<tid>/stat (field 19). */
+function niceOf(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    out.set(Number(tid), Number(fields[16]));
+  }
+  return out;
+}
+
+describe("helper thread priority (HELPER_THREAD_NICE)", { skip: !existsSync("/proc/thread-self") && "needs Linux /proc" }, () => {
+  const servers: ChildServer[] = [];
+  after(async () => {
+    for (const s of servers) await s.kill("SIGKILL");
+  });
+
+  it("a node lowers every thread but the supervisor, its front and its actor workers, and still serves", async () => {
+    const s = await spawnServer({ HELPER_THREAD_NICE: "5", ACTOR_WORKERS: "2", FRONT_WORKERS: "1" });
+    servers.push(s);
+    const pid = s.child.pid as number;
+    const nice = niceOf(pid);
+    const serving = [...nice].filter(([, n]) => n === 0).map(([t]) => t);
+    const helpers = [...nice].filter(([, n]) => n === 5);
+    assert.equal(nice.get(pid), 0, "the supervisor's own thread keeps its priority");
+    assert.equal(serving.length, 4, `supervisor + 1 front + 2 actor workers at 0, got ${serving.length} of ${nice.size}`);
+    assert.equal(helpers.length, nice.size - 4, "every other thread is at 5");
+    assert.ok(helpers.length >= 4, "V8's helper threads were lowered");
+    const line = s.output.find((l) => l.includes("helper threads"));
+    assert.ok(line, "the node says what it did");
+    assert.equal((JSON.parse(line) as { lowered: number }).lowered, helpers.length);
+
+    // Serving threads still serve: a publish is acknowledged durably.
+    const tenant = randomTenant();
+    const token = await s.token(tenant);
+    const created = await s.api("/chat/threads", { token, tenant, body: { title: "t" } });
+    assert.equal(created.status, 201);
+    const { id } = (await created.json()) as { id: string };
+    const sent = await s.api(`/chat/threads/${id}/messages`, { token, tenant, body: { text: "hi" } });
+    assert.equal(sent.status, 201);
+  });
+
+  it("HELPER_THREAD_NICE=0 leaves every thread alone", async () => {
+    const s = await spawnServer({ HELPER_THREAD_NICE: "0" });
+    servers.push(s);
+    const nice = niceOf(s.child.pid as number);
+    assert.deepEqual([...new Set(nice.values())], [0]);
+    assert.equal(s.output.some((l) => l.includes("helper threads")), false);
+  });
+});
