@@ -139,6 +139,9 @@ export async function startNode(config: Config, log: Logger, opts: { jwtSecret?:
   };
 }
 
+/** The serving threads of every node started in this process (tests run several in one), so none lowers another's. */
+const servingThreads = new Set<number>();
+
 /**
  * Lowers every thread but the supervisor's, the fronts' and the actor workers' to `nice`
  * (thread-priority.ts). Only when every worker has reported its thread: one still
@@ -150,6 +153,7 @@ function lowerHelpers(nice: number, workers: { all: boolean; tids: number[] }[],
     log.warn({ nice }, "helper threads left at their priority: no /proc/thread-self, or a worker is not up yet");
     return;
   }
-  const r = lowerHelperThreads(new Set([self, ...workers.flatMap((w) => w.tids)]), nice);
+  for (const tid of [self, ...workers.flatMap((w) => w.tids)]) servingThreads.add(tid);
+  const r = lowerHelperThreads(servingThreads, nice);
   log.info({ nice, ...r }, "helper threads (V8 GC, libuv pool) lowered so they run in the gaps of the serving threads");
 }

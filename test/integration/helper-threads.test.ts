@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { after, describe, it } from "node:test";
-import { randomTenant, spawnServer, type ChildServer } from "../helpers/server.js";
+import { randomTenant, spawnServer, startTestServer, type ChildServer, type TestServer } from "../helpers/server.js";
 
 /** Each thread's nice value, from /proc/<pid>/task/<tid>/stat (field 19). */
 function niceOf(pid: number): Map<number, number> {
@@ -43,6 +43,23 @@ describe("helper thread priority (HELPER_THREAD_NICE)", { skip: !existsSync("/pr
     const { id } = (await created.json()) as { id: string };
     const sent = await s.api(`/chat/threads/${id}/messages`, { token, tenant, body: { text: "hi" } });
     assert.equal(sent.status, 201);
+  });
+
+  it("two nodes in one process never lower each other's serving threads", async () => {
+    // In this test process: its own helper threads go to 5 as well, which nothing after this test minds.
+    const nodes: TestServer[] = [];
+    try {
+      nodes.push(await startTestServer({ HELPER_THREAD_NICE: "5" }));
+      const first = [...niceOf(process.pid)].filter(([, n]) => n === 0).map(([t]) => t);
+      assert.ok(first.length >= 3, "the test's main thread and the first node's front and actor worker");
+      nodes.push(await startTestServer({ HELPER_THREAD_NICE: "5" }));
+      const after = niceOf(process.pid);
+      for (const tid of first) assert.equal(after.get(tid), 0, `thread ${tid} of the first node kept its priority`);
+      assert.ok([...after.values()].filter((n) => n === 0).length >= first.length + 2, "and the second node's front and actor worker too");
+      assert.ok([...after.values()].some((n) => n === 5), "helpers were lowered");
+    } finally {
+      for (const n of nodes) await n.stop();
+    }
   });
 
   it("HELPER_THREAD_NICE=0 leaves every thread alone", async () => {

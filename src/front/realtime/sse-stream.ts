@@ -47,7 +47,8 @@ export class SseStream implements Sink, Flushable {
   ) {
     res.onWritable(() => {
       this.blocked = false;
-      this.flush();
+      // send, not flush: a stream still in the flush queue stays marked as queued, so it is never queued twice.
+      this.send();
       return !this.blocked;
     });
   }
