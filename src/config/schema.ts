@@ -73,6 +73,8 @@ export const envSchema = z.object({
    */
   HELPER_THREAD_NICE: int(0, 19).default(os.availableParallelism() === 1 ? 10 : 0),
   RAW_STORAGE_BACKEND: z.enum(["memory", "s3"]).default("memory"),
+  /** Assets the `memory` raw storage holds across tenants (each with ≤ 4 KB of metadata as JSON); past it, registers are refused. */
+  RAW_MEMORY_MAX_ASSETS: int(1, 1_000_000).default(20_000),
   S3_BUCKET: z.string().default("switchyard-raw"),
   S3_ENDPOINT: optionalText,
   S3_REGION: z.string().default("us-east-1"),

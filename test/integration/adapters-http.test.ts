@@ -170,3 +170,30 @@ describe("adapter routes through the main server", () => {
     }
   });
 });
+
+describe("the memory raw storage is bounded (RAW_MEMORY_MAX_ASSETS)", () => {
+  let s: TestServer;
+  before(async () => {
+    s = await startTestServer({ RAW_MEMORY_MAX_ASSETS: "2" });
+  });
+  after(() => s.stop());
+
+  it("past the bound a register answers 400 limit_exceeded and the assets already registered stay readable", async () => {
+    const tenant = randomTenant();
+    const token = await s.token(tenant);
+    const ids: string[] = [];
+    for (const filename of ["a.txt", "b.txt"]) {
+      const r = await s.api("/nexus/raw/assets", { token, tenant, body: { filename, contentType: "text/plain" } });
+      assert.equal(r.status, 201);
+      ids.push(((await r.json()) as { assetId: string }).assetId);
+    }
+    const full = await s.api("/nexus/raw/assets", { token, tenant, body: { filename: "c.txt", contentType: "text/plain" } });
+    assert.equal(full.status, 400);
+    const body = (await full.json()) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, "limit_exceeded");
+    assert.match(body.error.message, /RAW_MEMORY_MAX_ASSETS/);
+    for (const id of ids) assert.equal((await s.api(`/nexus/raw/assets/${id}`, { token, tenant })).status, 200);
+    const list = (await (await s.api("/nexus/raw/assets", { token, tenant })).json()) as { items: unknown[] };
+    assert.equal(list.items.length, 2);
+  });
+});

@@ -17,7 +17,7 @@ export interface RawStorageDeps {
 }
 
 type StorageConfig = Pick<Config,
-  "RAW_STORAGE_BACKEND" | "S3_BUCKET" | "S3_ENDPOINT" | "S3_REGION" | "S3_FORCE_PATH_STYLE" | "S3_ACCESS_KEY_ID" | "S3_SECRET_ACCESS_KEY">;
+  "RAW_STORAGE_BACKEND" | "RAW_MEMORY_MAX_ASSETS" | "S3_BUCKET" | "S3_ENDPOINT" | "S3_REGION" | "S3_FORCE_PATH_STYLE" | "S3_ACCESS_KEY_ID" | "S3_SECRET_ACCESS_KEY">;
 
 /**
  * Picks the backend the operator asked for. There is deliberately no fallback:
@@ -28,7 +28,7 @@ export function createRawStorage(config: StorageConfig, deps: RawStorageDeps = {
   const backend = config.RAW_STORAGE_BACKEND;
   switch (backend) {
     case "memory":
-      return new MemoryStorage({ now: deps.now });
+      return new MemoryStorage({ now: deps.now, maxAssets: config.RAW_MEMORY_MAX_ASSETS });
     case "s3":
       return new S3Storage({ client: deps.s3Client ?? buildS3Client(config), bucket: config.S3_BUCKET, now: deps.now });
     default: {

@@ -7,15 +7,20 @@ import type { ListOptions, Page, PresignedUpload, RawAsset, RawStorage, StorageH
  * Complete, deterministic RawStorage in process memory (dev and tests). Data
  * dies with the process, which is why the factory never picks it on its own
  * when S3 was asked for. The presigned URL is a `memory://` url: nothing can
- * PUT to it, it only carries the key and the expiry.
+ * PUT to it, it only carries the key and the expiry. It holds at most
+ * `maxAssets` (RAW_MEMORY_MAX_ASSETS) across tenants: past that a register is
+ * refused rather than an asset already handed out being dropped.
  */
 export class MemoryStorage implements RawStorage {
   readonly kind = "memory" as const;
   private readonly tenants = new Map<string, Map<string, RawAsset>>();
   private readonly now: () => number;
+  private readonly maxAssets: number;
+  private count = 0;
 
-  constructor(opts: { now?: () => number } = {}) {
+  constructor(opts: { now?: () => number; maxAssets?: number } = {}) {
     this.now = opts.now ?? Date.now;
+    this.maxAssets = opts.maxAssets ?? Number.POSITIVE_INFINITY;
   }
 
   uriFor(tenantId: string, assetId: string, safeFilename: string): string {
@@ -27,6 +32,12 @@ export class MemoryStorage implements RawStorage {
     let assets = this.tenants.get(asset.tenantId);
     if (!assets) this.tenants.set(asset.tenantId, (assets = new Map()));
     if (assets.has(asset.assetId)) throw new AppError("ERR_CONFLICT", { message: "The raw asset already exists" });
+    if (this.count >= this.maxAssets) {
+      throw new AppError("ERR_LIMIT_EXCEEDED", {
+        message: `The memory raw storage is full (RAW_MEMORY_MAX_ASSETS=${this.maxAssets}); RAW_STORAGE_BACKEND=s3 keeps more`,
+      });
+    }
+    this.count++;
     // A deep copy, so a caller mutating its object later cannot change what was "persisted".
     assets.set(asset.assetId, structuredClone(asset));
   }

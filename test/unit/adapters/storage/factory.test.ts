@@ -53,3 +53,29 @@ test("MemoryStorage takes an injected clock for presign expiry", async () => {
   assert.equal(a.uri, "memory://tenants/t1/raw/asset1/a_b.txt");
   assert.match(a.upload.url, /^memory:\/\/tenants\/t1\/raw\/asset1\/a_b\.txt\?expires=/);
 });
+
+test("the memory backend holds RAW_MEMORY_MAX_ASSETS assets across tenants, then refuses with limit_exceeded and keeps every one it took", async () => {
+  const storage = createRawStorage(configFrom({ RAW_MEMORY_MAX_ASSETS: "3" }));
+  const svc = new RawAssetsService({ storage, presignTtlS: 60 });
+  const made = [
+    await svc.register({ tenantId: "t1", userId: "u" }, { filename: "a", contentType: "text/plain" }),
+    await svc.register({ tenantId: "t1", userId: "u" }, { filename: "b", contentType: "text/plain" }),
+    await svc.register({ tenantId: "t2", userId: "u" }, { filename: "c", contentType: "text/plain" }),
+  ];
+  const err = await svc.register({ tenantId: "t3", userId: "u" }, { filename: "d", contentType: "text/plain" }).then(
+    () => assert.fail("registered past the bound"),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof AppError);
+  assert.equal(err.key, "ERR_LIMIT_EXCEEDED");
+  assert.equal(err.status, 400);
+  assert.match(err.message, /RAW_MEMORY_MAX_ASSETS=3/);
+  for (const a of made) assert.equal((await storage.getMetadata(a.tenantId, a.assetId))?.filename, a.filename);
+  assert.equal((await storage.listMetadata("t3", { limit: 10 })).items.length, 0, "the refused asset left nothing behind");
+});
+
+test("RAW_MEMORY_MAX_ASSETS is validated: 0 and non-numbers are refused at start", () => {
+  assert.throws(() => configFrom({ RAW_MEMORY_MAX_ASSETS: "0" }), /RAW_MEMORY_MAX_ASSETS/);
+  assert.throws(() => configFrom({ RAW_MEMORY_MAX_ASSETS: "lots" }), /RAW_MEMORY_MAX_ASSETS/);
+  assert.equal(configFrom({}).RAW_MEMORY_MAX_ASSETS, 20_000);
+});
