@@ -88,6 +88,8 @@ export const envSchema = z.object({
   FIRESTORE_PROJECT_ID: optionalText,
   FIRESTORE_EMULATOR_HOST: optionalText.pipe(z.string().regex(/^[A-Za-z0-9.[\]:-]+:\d{1,5}$/, "host:port").optional()),
   MEDIA_BACKEND: z.enum(["memory", "sqlite"]).default("sqlite"),
+  /** Assets the `memory` media backend holds across tenants; past it, creates are refused. */
+  MEDIA_MEMORY_MAX_ASSETS: int(1, 1_000_000).default(20_000),
   BIGQUERY_PROJECT_ID: optionalText,
   BIGQUERY_DATASET: z.string().regex(/^[A-Za-z0-9_]{1,1024}$/).default("switchyard"),
   GATECHAIN_ALLOW_MISSING: bool.default(false),

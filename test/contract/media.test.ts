@@ -6,6 +6,7 @@ import { test } from "node:test";
 import Database from "better-sqlite3";
 import { createMedia, MEDIA_DB_FILE, MemoryMedia, SqliteMedia, type MediaRepository } from "../../src/adapters/media/index.js";
 import { configFrom } from "../../src/config/index.js";
+import { AppError } from "../../src/errors/index.js";
 import { describeMediaContract } from "./media-contract.js";
 
 // The media contract over memory and over SQLite files in a temp dir.
@@ -54,3 +55,17 @@ test("SqliteMedia: a closed repository answers ERR_NOT_READY, not a raw error", 
   await repo.close();
   await assert.rejects(repo.get("t1", "a1"), (e: { key?: string; status?: number }) => e.key === "ERR_NOT_READY" && e.status === 503);
 });
+
+test("MemoryMedia through the factory holds MEDIA_MEMORY_MAX_ASSETS across tenants, then refuses and keeps what it took", async () => {
+  const repo = createMedia(configFrom({ MEDIA_MEMORY_MAX_ASSETS: "2" }), { backend: "memory" });
+  const asset = (tenantId: string, id: string) => ({
+    id, tenantId, kind: "image" as const, uri: `https://cdn.example/${id}.png`, contentType: "image/png", bytes: null, metadata: {}, createdBy: "u", createdAt: new Date(0).toISOString(),
+  });
+  await repo.create(asset("t1", "m1"));
+  await repo.create(asset("t2", "m2"));
+  await assert.rejects(repo.create(asset("t3", "m3")), (e: unknown) => e instanceof AppError && e.key === "ERR_LIMIT_EXCEEDED" && /MEDIA_MEMORY_MAX_ASSETS=2/.test(e.message));
+  assert.equal((await repo.get("t1", "m1"))?.id, "m1");
+  assert.equal((await repo.get("t2", "m2"))?.id, "m2");
+  assert.equal(await repo.get("t3", "m3"), undefined);
+});
+

@@ -171,10 +171,10 @@ describe("adapter routes through the main server", () => {
   });
 });
 
-describe("the memory raw storage is bounded (RAW_MEMORY_MAX_ASSETS)", () => {
+describe("the memory asset backends are bounded (RAW_MEMORY_MAX_ASSETS, MEDIA_MEMORY_MAX_ASSETS)", () => {
   let s: TestServer;
   before(async () => {
-    s = await startTestServer({ RAW_MEMORY_MAX_ASSETS: "2" });
+    s = await startTestServer({ RAW_MEMORY_MAX_ASSETS: "2", MEDIA_BACKEND: "memory", MEDIA_MEMORY_MAX_ASSETS: "1" });
   });
   after(() => s.stop());
 
@@ -195,5 +195,20 @@ describe("the memory raw storage is bounded (RAW_MEMORY_MAX_ASSETS)", () => {
     for (const id of ids) assert.equal((await s.api(`/nexus/raw/assets/${id}`, { token, tenant })).status, 200);
     const list = (await (await s.api("/nexus/raw/assets", { token, tenant })).json()) as { items: unknown[] };
     assert.equal(list.items.length, 2);
+  });
+
+  it("media v2 on memory: past the bound a create answers 400 limit_exceeded and the asset created stays", async () => {
+    const tenant = randomTenant();
+    const token = await s.token(tenant);
+    const body = (n: number) => ({ tenant_id: tenant, kind: "image", uri: `https://cdn.example/${n}.png`, contentType: "image/png" });
+    const first = await s.api("/media-v2/assets", { token, tenant, body: body(1) });
+    assert.equal(first.status, 201);
+    const { id } = (await first.json()) as { id: string };
+    const full = await s.api("/media-v2/assets", { token, tenant, body: body(2) });
+    assert.equal(full.status, 400);
+    const err = (await full.json()) as { error: { code: string; message: string } };
+    assert.equal(err.error.code, "limit_exceeded");
+    assert.match(err.error.message, /MEDIA_MEMORY_MAX_ASSETS=1/);
+    assert.equal((await s.api(`/media-v2/assets/${id}?tenant_id=${tenant}`, { token, tenant })).status, 200);
   });
 });

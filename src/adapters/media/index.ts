@@ -19,11 +19,11 @@ export interface MediaDeps {
   readonly backend?: MediaBackend;
 }
 
-export function createMedia(config: Pick<Config, "DATA_DIR">, deps: MediaDeps = {}): MediaRepository {
+export function createMedia(config: Pick<Config, "DATA_DIR"> & Partial<Pick<Config, "MEDIA_MEMORY_MAX_ASSETS">>, deps: MediaDeps = {}): MediaRepository {
   const backend = deps.backend ?? "sqlite";
   switch (backend) {
     case "memory":
-      return new MemoryMedia();
+      return new MemoryMedia({ maxAssets: config.MEDIA_MEMORY_MAX_ASSETS });
     case "sqlite":
       return new SqliteMedia({ dir: config.DATA_DIR });
     default: {

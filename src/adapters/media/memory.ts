@@ -1,4 +1,5 @@
 import { AppError } from "../../errors/index.js";
+import { MemoryBound } from "../memory-bound.js";
 import { CURSOR_PATTERN, type MediaAsset, type MediaListOptions, type MediaPage, type MediaRepository } from "./media.js";
 
 interface Row {
@@ -6,16 +7,25 @@ interface Row {
   readonly asset: MediaAsset;
 }
 
-/** Complete, deterministic MediaRepository in process memory; gone with the process. */
+/**
+ * Complete, deterministic MediaRepository in process memory; gone with the
+ * process. Holds at most `maxAssets` (MEDIA_MEMORY_MAX_ASSETS) across tenants.
+ */
 export class MemoryMedia implements MediaRepository {
   readonly kind = "memory" as const;
   private readonly tenants = new Map<string, { rows: Row[]; byId: Map<string, Row> }>();
   private pos = 0;
+  private readonly bound: MemoryBound;
+
+  constructor(opts: { maxAssets?: number } = {}) {
+    this.bound = new MemoryBound(opts.maxAssets ?? Number.POSITIVE_INFINITY, "MEDIA_MEMORY_MAX_ASSETS", "MEDIA_BACKEND=sqlite");
+  }
 
   async create(asset: MediaAsset): Promise<void> {
     let t = this.tenants.get(asset.tenantId);
     if (!t) this.tenants.set(asset.tenantId, (t = { rows: [], byId: new Map() }));
     if (t.byId.has(asset.id)) throw new AppError("ERR_CONFLICT", { message: "The media asset already exists" });
+    this.bound.take();
     const row = { pos: ++this.pos, asset: structuredClone(asset) };
     t.rows.push(row); // appended in increasing pos, so rows stay sorted
     t.byId.set(asset.id, row);

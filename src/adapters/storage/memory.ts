@@ -1,5 +1,6 @@
 import { AppError } from "../../errors/index.js";
 import { isValidId } from "../../registry/ids.js";
+import { MemoryBound } from "../memory-bound.js";
 import { contentKey, validIds } from "./keys.js";
 import type { ListOptions, Page, PresignedUpload, RawAsset, RawStorage, StorageHealth } from "./storage.js";
 
@@ -15,12 +16,11 @@ export class MemoryStorage implements RawStorage {
   readonly kind = "memory" as const;
   private readonly tenants = new Map<string, Map<string, RawAsset>>();
   private readonly now: () => number;
-  private readonly maxAssets: number;
-  private count = 0;
+  private readonly bound: MemoryBound;
 
   constructor(opts: { now?: () => number; maxAssets?: number } = {}) {
     this.now = opts.now ?? Date.now;
-    this.maxAssets = opts.maxAssets ?? Number.POSITIVE_INFINITY;
+    this.bound = new MemoryBound(opts.maxAssets ?? Number.POSITIVE_INFINITY, "RAW_MEMORY_MAX_ASSETS", "RAW_STORAGE_BACKEND=s3");
   }
 
   uriFor(tenantId: string, assetId: string, safeFilename: string): string {
@@ -32,12 +32,7 @@ export class MemoryStorage implements RawStorage {
     let assets = this.tenants.get(asset.tenantId);
     if (!assets) this.tenants.set(asset.tenantId, (assets = new Map()));
     if (assets.has(asset.assetId)) throw new AppError("ERR_CONFLICT", { message: "The raw asset already exists" });
-    if (this.count >= this.maxAssets) {
-      throw new AppError("ERR_LIMIT_EXCEEDED", {
-        message: `The memory raw storage is full (RAW_MEMORY_MAX_ASSETS=${this.maxAssets}); RAW_STORAGE_BACKEND=s3 keeps more`,
-      });
-    }
-    this.count++;
+    this.bound.take();
     // A deep copy, so a caller mutating its object later cannot change what was "persisted".
     assets.set(asset.assetId, structuredClone(asset));
   }
