@@ -19,7 +19,7 @@ export interface MediaDeps {
   readonly backend?: MediaBackend;
 }
 
-export function createMedia(config: Pick<Config, "DATA_DIR"> & Partial<Pick<Config, "MEDIA_MEMORY_MAX_ASSETS">>, deps: MediaDeps = {}): MediaRepository {
+export function createMedia(config: Pick<Config, "DATA_DIR" | "MEDIA_MEMORY_MAX_ASSETS">, deps: MediaDeps = {}): MediaRepository {
   const backend = deps.backend ?? "sqlite";
   switch (backend) {
     case "memory":
