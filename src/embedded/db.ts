@@ -66,12 +66,32 @@ export const DB_FILE = "switchyard.db";
  */
 export function openDb(dataDir: string, file: string, schema: DbSchema): Db {
   mkdirSync(dataDir, { recursive: true });
-  const db = new Database(join(dataDir, file));
-  db.pragma("journal_mode = WAL");
+  const db = new Database(join(dataDir, file), { timeout: BUSY_TIMEOUT_MS });
+  // Nodes sharing a dir (CLUSTER_SHARED_DIR) open a new file together. Switching it to WAL and
+  // creating its tables can then fail with SQLITE_BUSY at once, without waiting: SQLite refuses
+  // a lock upgrade that could deadlock. Both steps are idempotent, so they are retried.
+  retryBusy(() => {
+    db.pragma("journal_mode = WAL");
+    for (const sql of MIGRATIONS[schema]) db.exec(sql);
+  });
   db.pragma("synchronous = FULL");
-  db.pragma("busy_timeout = 10000");
   // Fewer, larger checkpoints: each one fsyncs the database file on the committing thread.
   db.pragma("wal_autocheckpoint = 10000");
-  for (const sql of MIGRATIONS[schema]) db.exec(sql);
   return db;
+}
+
+const BUSY_TIMEOUT_MS = 10_000;
+
+/** Runs `step` until it does not fail with SQLITE_BUSY, for at most BUSY_TIMEOUT_MS (start-up only: it blocks). */
+function retryBusy(step: () => void): void {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      return step();
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== "SQLITE_BUSY" || Date.now() >= deadline) throw e;
+      Atomics.wait(pause, 0, 0, 5 + Math.random() * 20);
+    }
+  }
 }
