@@ -23,8 +23,8 @@ export const pubSpecSchema = z.object({
   via: z.enum(["json-ws", "socketio", "http"]),
   /** ws URL, Socket.IO base URL, or an HTTP POST URL template with {channel} / {id} */
   url: z.string().url(),
-  /** plain: data = payload; thread: {text: JSON(payload), clientMsgId}; canvas: {type, data: payload} */
-  data: z.enum(["plain", "thread", "canvas"]),
+  /** thread: {text: JSON(payload), clientMsgId}; canvas: {type, data: payload} — every system takes the same bodies */
+  data: z.enum(["thread", "canvas"]),
   headers: z.record(z.string(), z.string()).default({}),
   /** the server answers each publish with an ack (SPEC §5 `ack`, or HTTP 2xx) */
   acks: z.boolean(),
@@ -39,8 +39,6 @@ export const fillTemplate = (tpl: string, channel: string): string => {
 /** The publish body for a payload, in the target's own data shape. */
 export function publishData(kind: PubSpec["data"], p: Payload, ref: string): unknown {
   switch (kind) {
-    case "plain":
-      return p;
     case "thread":
       return { text: JSON.stringify(p), clientMsgId: ref };
     case "canvas":

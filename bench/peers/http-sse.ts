@@ -1,10 +1,10 @@
 // SSE peer: plain node:http. GET /sse/<channel> subscribes, POST
 // /publish/<channel> with a JSON body fans it out.
 import http from "node:http";
-import { announce, onStop, sseFrame } from "./common.js";
+import { announce, onStop, parseBody, Sequencer, sseEventFrame } from "./common.js";
 
 const streams = new Map<string, Set<http.ServerResponse>>();
-const seqs = new Map<string, number>();
+const seqs = new Sequencer();
 const MAX_BODY = 64 * 1024;
 
 const server = http.createServer((req, res) => {
@@ -30,9 +30,13 @@ const server = http.createServer((req, res) => {
       else chunks.push(c);
     });
     req.on("end", () => {
-      const seq = (seqs.get(channel) ?? 0) + 1;
-      seqs.set(channel, seq);
-      const frame = sseFrame(seq, Buffer.concat(chunks).toString("utf8"));
+      const body = parseBody(Buffer.concat(chunks).toString("utf8"));
+      if (body === undefined) {
+        res.writeHead(400).end();
+        return;
+      }
+      const seq = seqs.next(channel);
+      const frame = sseEventFrame(channel, body, seq);
       for (const s of streams.get(channel) ?? []) s.write(frame);
       res.writeHead(202, { "content-type": "application/json" }).end(`{"seq":${seq}}`);
     });

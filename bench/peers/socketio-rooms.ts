@@ -1,9 +1,10 @@
 // Peer: Socket.IO with rooms (one room per channel).
 import http from "node:http";
 import { Server } from "socket.io";
-import { announce, onStop } from "./common.js";
+import { announce, eventData, onStop, Sequencer } from "./common.js";
 
 const server = http.createServer();
+const seqs = new Sequencer();
 const io = new Server(server, { serveClient: false, perMessageDeflate: false, maxHttpBufferSize: 64 * 1024 });
 io.on("connection", (socket) => {
   socket.on("subscribe", (channel: unknown, ack: unknown) => {
@@ -15,7 +16,8 @@ io.on("connection", (socket) => {
     if (typeof m !== "object" || m === null) return;
     const { channel, data } = m as { channel?: unknown; data?: unknown };
     if (typeof channel !== "string") return;
-    io.to(channel).emit("event", { channel, data });
+    const seq = seqs.next(channel);
+    io.to(channel).emit("event", { channel, seq, data: eventData(channel, seq, data), ts: Date.now() });
   });
 });
 server.listen(0, "127.0.0.1", () => {

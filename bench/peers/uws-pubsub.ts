@@ -1,8 +1,9 @@
 // Peer: uWebSockets.js with its native pub/sub, the ceiling for a Node server.
 import uWS from "uWebSockets.js";
-import { announce, onStop, parseFrame } from "./common.js";
+import { announce, onStop, parseFrame, Sequencer, wsEventFrame } from "./common.js";
 
 const decoder = new TextDecoder();
+const seqs = new Sequencer();
 const app = uWS.App();
 app.ws("/*", {
   compression: uWS.DISABLED,
@@ -19,7 +20,7 @@ app.ws("/*", {
       ws.subscribe(f.channel);
       ws.send(JSON.stringify({ op: "subscribed", channel: f.channel, ref: f.ref }));
     } else if (f.op === "publish") {
-      app.publish(f.channel, JSON.stringify({ op: "event", channel: f.channel, data: f.data }), false);
+      app.publish(f.channel, wsEventFrame(f.channel, f.data, seqs), false);
     }
   },
 });

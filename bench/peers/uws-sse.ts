@@ -1,10 +1,10 @@
 // SSE peer: uWebSockets.js HTTP streaming. GET /sse/<channel> subscribes,
 // POST /publish/<channel> with a JSON body fans it out.
 import uWS from "uWebSockets.js";
-import { announce, onStop, sseFrame } from "./common.js";
+import { announce, onStop, parseBody, Sequencer, sseEventFrame } from "./common.js";
 
 const streams = new Map<string, Set<uWS.HttpResponse>>();
-const seqs = new Map<string, number>();
+const seqs = new Sequencer();
 const app = uWS.App();
 
 app.get("/sse/:channel", (res, req) => {
@@ -27,10 +27,13 @@ app.post("/publish/:channel", (res, req) => {
   res.onData((ab, isLast) => {
     chunks.push(Buffer.from(ab.slice(0)));
     if (!isLast || aborted) return;
-    const body = Buffer.concat(chunks).toString("utf8");
-    const seq = (seqs.get(channel) ?? 0) + 1;
-    seqs.set(channel, seq);
-    const frame = sseFrame(seq, body);
+    const body = parseBody(Buffer.concat(chunks).toString("utf8"));
+    if (body === undefined) {
+      res.cork(() => res.writeStatus("400 Bad Request").end());
+      return;
+    }
+    const seq = seqs.next(channel);
+    const frame = sseEventFrame(channel, body, seq);
     for (const s of streams.get(channel) ?? []) s.cork(() => s.write(frame));
     res.cork(() => res.writeStatus("202 Accepted").writeHeader("content-type", "application/json").end(`{"seq":${seq}}`));
   });

@@ -1,8 +1,9 @@
 // Peer: the `ws` library with a plain topic map.
 import { WebSocketServer, type WebSocket } from "ws";
-import { announce, onStop, parseFrame } from "./common.js";
+import { announce, onStop, parseFrame, Sequencer, wsEventFrame } from "./common.js";
 
 const topics = new Map<string, Set<WebSocket>>();
+const seqs = new Sequencer();
 const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, perMessageDeflate: false, maxPayload: 64 * 1024 });
 wss.on("connection", (ws) => {
   const mine = new Set<string>();
@@ -19,7 +20,7 @@ wss.on("connection", (ws) => {
       const set = topics.get(f.channel);
       if (!set) return;
       // Encode once: every subscriber gets the same buffer.
-      const frame = Buffer.from(JSON.stringify({ op: "event", channel: f.channel, data: f.data }));
+      const frame = Buffer.from(wsEventFrame(f.channel, f.data, seqs));
       for (const s of set) s.send(frame, { binary: false });
     }
   });

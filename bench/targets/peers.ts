@@ -1,5 +1,6 @@
 // The peer targets: minimal reference servers in bench/peers, each started as
-// its own pinned process and speaking the bench's common message shape.
+// its own pinned process and speaking the bench's common message shape: the
+// publish bodies and event objects of switchyard's SPEC (§5, §7).
 import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
 import type { PubSpec, SubSpec } from "../lib/protocol.js";
@@ -37,14 +38,17 @@ function peerTarget(name: string, label: string, script: string, proto: PeerProt
           if (via === "ws" && proto === "socketio") return { proto, url: http };
           throw wrongVia(via);
         },
-        pub(via): PubSpec {
+        pub(via, kind): PubSpec {
           // Peers answer publishes without a durable append: acks only where HTTP has a response anyway.
-          if (via === "http" && proto === "sse") return { via: "http", url: `${http}/publish/{channel}`, data: "plain", headers: {}, acks: true };
-          if (via === "ws" && proto === "json-ws") return { via: proto, url: `ws://127.0.0.1:${port}/ws`, data: "plain", headers: {}, acks: false };
-          if (via === "ws" && proto === "socketio") return { via: proto, url: http, data: "plain", headers: {}, acks: false };
+          // They take the same publish bodies as switchyard and deliver the same event objects.
+          if (via === "http" && proto === "sse") return { via: "http", url: `${http}/publish/{channel}`, data: kind, headers: {}, acks: true };
+          if (via === "ws" && proto === "json-ws") return { via: proto, url: `ws://127.0.0.1:${port}/ws`, data: kind, headers: {}, acks: false };
+          if (via === "ws" && proto === "socketio") return { via: proto, url: http, data: kind, headers: {}, acks: false };
           throw wrongVia(via);
         },
-        channels: (kind: ChannelKind, n: number) => Promise.resolve(Array.from({ length: n }, () => `${kind}:b${run}-${made++}`)),
+        // Ids shaped like switchyard's (a thread's is th_ and 16 random bytes), so frames are as long.
+        channels: (kind: ChannelKind, n: number) =>
+          Promise.resolve(Array.from({ length: n }, () => (kind === "thread" ? `thread:th_${randomBytes(16).toString("base64url")}` : `canvas:bench-${run}-${made++}`))),
         stop: () => stopChild(s.child, 2_000),
       };
     },
