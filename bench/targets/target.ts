@@ -2,6 +2,8 @@
 // bench, described to the load agents as plain specs. A target that cannot
 // run here (not built yet, say) reports why and is skipped, never fatal.
 import type { ChildProcess } from "node:child_process";
+import { appendFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
 import type { PubSpec, SubSpec } from "../lib/protocol.js";
 import { nodeFlags, spawnNode, type CorePlan } from "../lib/system.js";
 
@@ -72,7 +74,12 @@ export function spawnServer(args: string[], plan: CorePlan, opts: { cwd?: string
   });
   const lines: string[] = [];
   const watchers: Array<(line: string) => void> = [];
+  // For profiling (e.g. with BENCH_SERVER_ARGS=--trace-gc): every line of every server, one file each.
+  const logDir = process.env.BENCH_SERVER_LOG;
+  if (logDir) mkdirSync(logDir, { recursive: true });
+  const logFile = logDir ? join(logDir, `server-${child.pid ?? "unknown"}.log`) : undefined;
   const onChunk = (c: Buffer): void => {
+    if (logFile) appendFileSync(logFile, c);
     for (const line of c.toString("utf8").split("\n")) {
       if (!line) continue;
       lines.push(line.slice(0, 500));
