@@ -45,7 +45,8 @@ export class Channel {
   lingerTimer: NodeJS.Timeout | undefined;
   // The last event's frames only: live fan-out encodes an event once for every
   // socket. Catch-up re-encodes what it sends; keeping more per channel (it was
-  // 64) held ~40 MB of old frames on the rooms bench's 2,000 channels.
+  // 64) held ~40 MB of old frames on the rooms bench's 2,000 channels. The hub
+  // drops them after each fan-out (dropFrames).
   private lastWs: { seq: number; frame: string } | undefined;
   private lastSse: { seq: number; frame: Buffer } | undefined;
 
@@ -61,6 +62,16 @@ export class Channel {
     const frame = `{"op":"event","channel":${JSON.stringify(this.name)},"seq":${e.seq},"data":${JSON.stringify(e.payload)},"ts":${e.ts}}`;
     this.lastWs = { seq: e.seq, frame };
     return frame;
+  }
+
+  /**
+   * Forgets the cached frames. Kept until the channel's next event, a frame
+   * outlives two young-generation GCs on a channel publishing about once a
+   * second, and is copied into the old generation only to die there.
+   */
+  dropFrames(): void {
+    this.lastWs = undefined;
+    this.lastSse = undefined;
   }
 
   /** The SSE frame as bytes, encoded once per event and written as-is to every stream. */
