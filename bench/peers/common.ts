@@ -62,8 +62,7 @@ export function eventData(channel: string, seq: number, body: unknown): Record<s
 }
 
 /** The SPEC §5 WS event frame, encoded once per event. */
-export function wsEventFrame(channel: string, body: unknown, seqs: Sequencer): string {
-  const seq = seqs.next(channel);
+export function wsEventFrame(channel: string, body: unknown, seq: number): string {
   return JSON.stringify({ op: "event", channel, seq, data: eventData(channel, seq, body), ts: Date.now() });
 }
 

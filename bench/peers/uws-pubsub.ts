@@ -20,7 +20,7 @@ app.ws("/*", {
       ws.subscribe(f.channel);
       ws.send(JSON.stringify({ op: "subscribed", channel: f.channel, ref: f.ref }));
     } else if (f.op === "publish") {
-      app.publish(f.channel, wsEventFrame(f.channel, f.data, seqs), false);
+      app.publish(f.channel, wsEventFrame(f.channel, f.data, seqs.next(f.channel)), false);
     }
   },
 });

@@ -20,7 +20,7 @@ wss.on("connection", (ws) => {
       const set = topics.get(f.channel);
       if (!set) return;
       // Encode once: every subscriber gets the same buffer.
-      const frame = Buffer.from(wsEventFrame(f.channel, f.data, seqs));
+      const frame = Buffer.from(wsEventFrame(f.channel, f.data, seqs.next(f.channel)));
       for (const s of set) s.send(frame, { binary: false });
     }
   });
