@@ -43,11 +43,8 @@ export class Channel {
   refs = 0;
   ready: Promise<void> = Promise.resolve();
   lingerTimer: NodeJS.Timeout | undefined;
-  // The last event's frames only: live fan-out encodes an event once for every
-  // socket. Catch-up re-encodes what it sends; keeping more per channel (it was
-  // 64) held ~40 MB of old frames on the rooms bench's 2,000 channels. The hub
-  // drops them after each fan-out (dropFrames).
-  private lastWs: { seq: number; frame: string } | undefined;
+  // The SSE frame of the event being fanned out, written to every stream; the
+  // hub drops it when the fan-out is done (dropFrames).
   private lastSse: { seq: number; frame: Buffer } | undefined;
 
   constructor(readonly ref: ResourceRef, rkey: string) {
@@ -56,21 +53,22 @@ export class Channel {
     this.topic = rkey;
   }
 
-  /** The WS event frame, encoded once per event however many sockets receive it. */
+  /**
+   * The WS event frame. Live fan-out encodes it once per event (uWS publishes
+   * it to every socket of the topic); catch-up encodes what it sends. A cache
+   * of the last 64 per channel held ~40 MB of old frames on the rooms bench's
+   * 2,000 channels.
+   */
   wsFrame(e: StoredEvent): string {
-    if (this.lastWs?.seq === e.seq) return this.lastWs.frame;
-    const frame = `{"op":"event","channel":${JSON.stringify(this.name)},"seq":${e.seq},"data":${JSON.stringify(e.payload)},"ts":${e.ts}}`;
-    this.lastWs = { seq: e.seq, frame };
-    return frame;
+    return `{"op":"event","channel":${JSON.stringify(this.name)},"seq":${e.seq},"data":${JSON.stringify(e.payload)},"ts":${e.ts}}`;
   }
 
   /**
-   * Forgets the cached frames. Kept until the channel's next event, a frame
-   * outlives two young-generation GCs on a channel publishing about once a
-   * second, and is copied into the old generation only to die there.
+   * Forgets the SSE frame. Kept until the channel's next event, it would
+   * outlive two young-generation GCs on a channel publishing about once a
+   * second, and be copied into the old generation only to die there.
    */
   dropFrames(): void {
-    this.lastWs = undefined;
     this.lastSse = undefined;
   }
 
