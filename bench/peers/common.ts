@@ -15,12 +15,7 @@ export interface InFrame {
 }
 
 export function parseFrame(text: string): InFrame | undefined {
-  let m: unknown;
-  try {
-    m = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+  const m = parseBody(text);
   if (typeof m !== "object" || m === null) return undefined;
   const f = m as Record<string, unknown>;
   if (typeof f.op !== "string" || typeof f.channel !== "string" || f.channel.length > 256) return undefined;
