@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { Counter, type Registry } from "prom-client";
 import type { Config } from "../config/index.js";
 import { WorkerMetricsRequests } from "../observability/worker-metrics.js";
+import { poolThreads, type PoolThreads } from "../supervisor/thread-priority.js";
 import type { WorkerControl, WorkerStatus } from "./protocol.js";
 
 export interface PoolClient {
@@ -47,9 +48,8 @@ export class ActorWorkerPool {
   }
 
   /** Kernel ids of the live workers' threads; `all` is false while one is down or starting. */
-  get tids(): { all: boolean; tids: number[] } {
-    const live = this.slots.filter((s) => s.worker !== undefined && s.tid !== undefined);
-    return { all: live.length === this.slots.length, tids: live.map((s) => s.tid as number) };
+  get tids(): PoolThreads {
+    return poolThreads(this.slots);
   }
 
   async start(): Promise<void> {

@@ -6,6 +6,7 @@ import type { Config } from "../config/index.js";
 import type { FromFront, FrontWorkerData, ToFront } from "../front/control.js";
 import { serveRpc, type ServiceTable } from "../rpc/rpc.js";
 import { WorkerMetricsRequests } from "../observability/worker-metrics.js";
+import { poolThreads, type PoolThreads } from "./thread-priority.js";
 
 interface FrontSlot {
   worker: Worker | undefined;
@@ -45,9 +46,8 @@ export class FrontPool {
   }
 
   /** Kernel ids of the running fronts' threads (as they reported when they listened); `all` is false while one is down or starting. */
-  get tids(): { all: boolean; tids: number[] } {
-    const live = this.slots.filter((s) => s.worker !== undefined && s.tid !== undefined);
-    return { all: live.length === this.slots.length, tids: live.map((s) => s.tid as number) };
+  get tids(): PoolThreads {
+    return poolThreads(this.slots);
   }
 
   live(): number {

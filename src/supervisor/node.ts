@@ -15,7 +15,7 @@ import type { ServiceTable } from "../rpc/rpc.js";
 import { startCluster } from "../cluster/node-cluster.js";
 import { FrontPool } from "./front-pool.js";
 import { startAdapters } from "./adapters.js";
-import { currentTid, lowerHelperThreads } from "./thread-priority.js";
+import { currentTid, lowerHelperThreads, type PoolThreads } from "./thread-priority.js";
 
 export interface RunningNode {
   readonly port: number;
@@ -147,7 +147,7 @@ const servingThreads = new Set<number>();
  * (thread-priority.ts). Only when every worker has reported its thread: one still
  * starting would be lowered with the helpers.
  */
-function lowerHelpers(nice: number, workers: { all: boolean; tids: number[] }[], log: Logger): void {
+function lowerHelpers(nice: number, workers: PoolThreads[], log: Logger): void {
   const self = currentTid();
   if (self === undefined || workers.some((w) => !w.all)) {
     log.warn({ nice }, "helper threads left at their priority: no /proc/thread-self, or a worker is not up yet");

@@ -11,6 +11,20 @@ export function currentTid(): number | undefined {
   }
 }
 
+/** The serving threads of a pool of workers, as their slots recorded them. */
+export interface PoolThreads {
+  /** False while a worker is down or has not reported its thread yet. */
+  readonly all: boolean;
+  readonly tids: number[];
+}
+
+/** The kernel ids reported by a pool's live workers (each slot's `tid` is set when its worker is up). */
+export function poolThreads(slots: readonly { readonly worker: unknown; readonly tid: number | undefined }[]): PoolThreads {
+  const tids: number[] = [];
+  for (const s of slots) if (s.worker !== undefined && s.tid !== undefined) tids.push(s.tid);
+  return { all: tids.length === slots.length, tids };
+}
+
 export interface Lowered {
   /** Threads set to the nice value. */
   readonly lowered: number;

@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
-import { currentTid, lowerHelperThreads } from "../../src/supervisor/thread-priority.js";
+import { currentTid, lowerHelperThreads, poolThreads } from "../../src/supervisor/thread-priority.js";
 
 const linux = existsSync("/proc/thread-self");
 const moduleUrl = pathToFileURL(new URL("../../src/supervisor/thread-priority.js", import.meta.url).pathname).href;
@@ -60,5 +60,14 @@ describe("thread priority", { skip: !linux && "needs Linux /proc" }, () => {
 
   it("a missing task directory lowers nothing", () => {
     assert.deepEqual(lowerHelperThreads(new Set(), 5, "/nonexistent/task"), { lowered: 0, left: 0, failed: 0 });
+  });
+});
+
+describe("poolThreads", () => {
+  it("reports every live worker's thread, and all only when each slot has one", () => {
+    assert.deepEqual(poolThreads([{ worker: {}, tid: 11 }, { worker: {}, tid: 12 }]), { all: true, tids: [11, 12] });
+    // A worker down, and one up but not yet reported: neither counts, so the pool is not complete.
+    assert.deepEqual(poolThreads([{ worker: undefined, tid: 11 }, { worker: {}, tid: undefined }, { worker: {}, tid: 13 }]), { all: false, tids: [13] });
+    assert.deepEqual(poolThreads([]), { all: true, tids: [] });
   });
 });
