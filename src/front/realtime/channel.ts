@@ -44,7 +44,7 @@ export class Channel {
   ready: Promise<void> = Promise.resolve();
   lingerTimer: NodeJS.Timeout | undefined;
   // The SSE frame of the event being fanned out, written to every stream; the
-  // hub drops it when the fan-out is done (dropFrames).
+  // hub drops it when the fan-out is done (dropSseFrame).
   private lastSse: { seq: number; frame: Buffer } | undefined;
 
   constructor(readonly ref: ResourceRef, rkey: string) {
@@ -68,7 +68,7 @@ export class Channel {
    * outlive two young-generation GCs on a channel publishing about once a
    * second, and be copied into the old generation only to die there.
    */
-  dropFrames(): void {
+  dropSseFrame(): void {
     this.lastSse = undefined;
   }
 

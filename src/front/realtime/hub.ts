@@ -171,7 +171,7 @@ export class Hub {
     if (ch.wsLive.size > 0) this.publishWs(ch.topic, ch.wsFrame(e), ch.wsLive);
     for (const s of ch.sse) s.deliver(ch, e);
     for (const c of ch.pending) c.buffer.push(e);
-    ch.dropFrames();
+    ch.dropSseFrame();
   }
 
   private async catchUp(ch: Channel, c: CatchUp, target: number): Promise<void> {
