@@ -154,8 +154,9 @@ async function main(): Promise<number> {
   cleanups.add(stopShared);
   const reports: ScenarioReport[] = [];
   for (const s of scenarios) {
-    const able = targets.filter((t) => s.needs.every((c) => t.caps.has(c)));
-    const notApplicable = targets.filter((t) => !able.includes(t)).map((t) => `${t.name} (lacks ${s.needs.filter((c) => !t.caps.has(c)).join("+")})`);
+    const inScenario = targets.filter((t) => !t.only || t.only.includes(s.name));
+    const able = inScenario.filter((t) => s.needs.every((c) => t.caps.has(c)));
+    const notApplicable = inScenario.filter((t) => !able.includes(t)).map((t) => `${t.name} (lacks ${s.needs.filter((c) => !t.caps.has(c)).join("+")})`);
     // Rounds alternate the systems, so drift on the machine during the run lands on all of them.
     const rounds = able.map((): TargetResult[] => []);
     for (let round = 1; round <= opts.repeat; round++) {

@@ -29,6 +29,21 @@ const vsPeer = (metric: string, peer: string, k: number, dir: "≥" | "≤", tex
   },
 });
 
+/**
+ * The rooms CPU target, with what the uws-durable peer (uWS plus a durable append, nothing else)
+ * costs against uWS beside it when it ran: the floor for a server that commits before it delivers.
+ */
+const withDurableFloor = (goal: GoalDef): GoalDef => ({
+  text: goal.text,
+  check(get) {
+    const c = goal.check(get);
+    const floor = get("uws-durable", "serverCpuPct");
+    const uws = get("uws", "serverCpuPct");
+    if (!c || floor === undefined || floor <= 0 || uws === undefined || uws <= 0) return c;
+    return { ok: c.ok, value: `${c.value}; uWS + durable append alone: ${r2(floor / uws)}×` };
+  },
+});
+
 const absolute = (metric: string, limit: number, dir: "≥" | "≤" | "<", text: string, unit = ""): GoalDef => ({
   text,
   check(get) {
@@ -54,7 +69,7 @@ const GOALS: Record<string, GoalDef[]> = {
         return { ok: sum === 0, value: `${sum} bad` };
       },
     },
-    vsPeer("serverCpuPct", "uws", 2, "≤", "server CPU ≤ 2 × uWS native"),
+    withDurableFloor(vsPeer("serverCpuPct", "uws", 2, "≤", "server CPU ≤ 2 × uWS native")),
     vsPeer("p99Ms", "socketio", 1, "≤", "p99 no worse than Socket.IO"),
   ],
   idle: [absolute("kbPerConn", 3, "≤", "≤ 3 KB per idle connection", " KB")],

@@ -9,12 +9,18 @@ import { spawnServer, type Capability, type ChannelKind, type RunningTarget, typ
 
 type PeerProto = "json-ws" | "socketio" | "sse";
 
-function peerTarget(name: string, label: string, script: string, proto: PeerProto): Target {
+/**
+ * `durable`: the peer acknowledges a WS publish once it is on disk (uws-durable). It is not
+ * given the `durable` capability, which `publish` needs for its HTTP leg too.
+ */
+function peerTarget(name: string, label: string, script: string, proto: PeerProto, opts: { durable?: boolean; only?: string[] } = {}): Target {
   const caps: ReadonlySet<Capability> = new Set<Capability>([proto === "sse" ? "sse" : "ws"]);
+  const durable = opts.durable ?? false;
   return {
     name,
     label,
     caps,
+    ...(opts.only ? { only: opts.only } : {}),
     unavailable: () => null,
     async start(plan: CorePlan): Promise<RunningTarget> {
       const s = spawnServer([fileURLToPath(new URL(`../peers/${script}`, import.meta.url))], plan, {});
@@ -39,10 +45,11 @@ function peerTarget(name: string, label: string, script: string, proto: PeerProt
           throw wrongVia(via);
         },
         pub(via, kind): PubSpec {
-          // Peers answer publishes without a durable append: acks only where HTTP has a response anyway.
+          // Peers answer publishes without a durable append (acks only where HTTP has a response
+          // anyway), except the durable one, which acks every WS publish once it is on disk.
           // They take the same publish bodies as switchyard and deliver the same event objects.
           if (via === "http" && proto === "sse") return { via: "http", url: `${http}/publish/{channel}`, data: kind, headers: {}, acks: true };
-          if (via === "ws" && proto === "json-ws") return { via: proto, url: `ws://127.0.0.1:${port}/ws`, data: kind, headers: {}, acks: false };
+          if (via === "ws" && proto === "json-ws") return { via: proto, url: `ws://127.0.0.1:${port}/ws`, data: kind, headers: {}, acks: durable };
           if (via === "ws" && proto === "socketio") return { via: proto, url: http, data: kind, headers: {}, acks: false };
           throw wrongVia(via);
         },
@@ -56,6 +63,7 @@ function peerTarget(name: string, label: string, script: string, proto: PeerProt
 }
 
 export const uwsPeer = peerTarget("uws", "uWS native pub/sub", "uws-pubsub.js", "json-ws");
+export const uwsDurablePeer = peerTarget("uws-durable", "uWS + durable append", "uws-durable.js", "json-ws", { durable: true, only: ["rooms"] });
 export const wsPeer = peerTarget("ws", "ws + topic map", "ws-topics.js", "json-ws");
 export const socketioPeer = peerTarget("socketio", "Socket.IO rooms", "socketio-rooms.js", "socketio");
 export const uwsSsePeer = peerTarget("uws-sse", "uWS SSE streaming", "uws-sse.js", "sse");

@@ -19,6 +19,8 @@ export interface Target {
   readonly name: string;
   readonly label: string;
   readonly caps: ReadonlySet<Capability>;
+  /** the scenarios it takes part in (absent: every one whose needs it has) */
+  readonly only?: readonly string[];
   /** null when the target can run here, otherwise the reason it cannot */
   unavailable(): string | null;
   /** `serverEnv`: configuration a scenario asks of the system (peers have none and ignore it) */

@@ -165,10 +165,19 @@ describe("bench smoke run (all scenarios, --tiny)", () => {
 
   test("rooms: every thread's messages reached its subscribers exactly once, in order", () => {
     const s = scenario("rooms");
-    for (const name of targetsOf(["uws", "ws", "socketio"])) {
+    for (const name of targetsOf(["uws", "uws-durable", "ws", "socketio"])) {
       const r = ran(s, name);
       assert.ok(r.metrics.deliveriesPerSec! > 0, `${name}: no deliveries`);
       lossless(s, r);
+      // Publishers wait for the acks of the systems that give them (switchyard, uws-durable).
+      assert.ok(!r.notes.some((n) => /publish errors/.test(n)), `${name}: ${r.notes.join("; ")}`);
+    }
+  });
+
+  test("uws-durable takes part in rooms alone, not as an inapplicable system elsewhere", () => {
+    for (const s of report.scenarios.filter((x) => x.name !== "rooms")) {
+      assert.ok(!s.results.some((r) => r.target === "uws-durable"), `${s.name} ran uws-durable`);
+      assert.ok(!s.notApplicable.some((n) => n.startsWith("uws-durable")), `${s.name}: ${s.notApplicable.join(", ")}`);
     }
   });
 

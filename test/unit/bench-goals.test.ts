@@ -27,6 +27,15 @@ describe("bench targets", () => {
     assert.equal(status("sse", [result("switchyard", { cpuUsPerDelivery: 5 }), result("http-sse", { cpuUsPerDelivery: 7 })], /SSE peer/), "met");
   });
 
+  it("the rooms CPU verdict shows the durable peer's floor beside it, without changing it", () => {
+    const goal = (results: TargetResult[]) => goalsFor("rooms", results).find((g) => /CPU ≤ 2/.test(g.text));
+    const sy = result("switchyard", { serverCpuPct: 28 });
+    const uws = result("uws", { serverCpuPct: 10 });
+    assert.deepEqual(goal([sy, uws, result("uws-durable", { serverCpuPct: 20 })]), { text: "server CPU ≤ 2 × uWS native", status: "missed", value: "2.8×; uWS + durable append alone: 2×" });
+    assert.equal(goal([sy, uws])?.value, "2.8×");
+    assert.equal(goal([sy, uws, result("uws-durable", { serverCpuPct: 0 })])?.value, "2.8×", "a failed floor reading is left out");
+  });
+
   it("a target whose peer did not run is n/a", () => {
     assert.equal(status("rooms", [result("switchyard", { serverCpuPct: 20 })], /CPU ≤ 2/), "n/a");
   });
