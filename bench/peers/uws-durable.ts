@@ -5,15 +5,17 @@
 // WAL file, synchronous=FULL, the events of one loop turn in one transaction,
 // so one fsync). It has no auth, validation, admission, actors or thread hop,
 // so switchyard's figure over this one is what those cost.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import uWS from "uWebSockets.js";
 import { announce, onStop, parseFrame, Sequencer, wsEventFrame } from "./common.js";
 
-// In the OS temp dir, as switchyard's bench data dir is: the same disk and fsync.
-const dir = mkdtempSync(join(tmpdir(), "uws-durable-"));
+// The bench makes the directory beside switchyard's data dir and removes it.
+const dir = process.env.DATA_DIR;
+if (!dir) {
+  console.error("uws-durable: DATA_DIR is not set");
+  process.exit(1);
+}
 const db = new Database(join(dir, "log.db"));
 db.pragma("journal_mode = WAL");
 db.pragma("synchronous = FULL");
@@ -79,6 +81,5 @@ app.listen("127.0.0.1", 0, (ls) => {
   onStop(() => {
     uWS.us_listen_socket_close(ls);
     db.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 });

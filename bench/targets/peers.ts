@@ -3,6 +3,9 @@
 // publish bodies and event objects of switchyard's SPEC (§5, §7).
 import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { PubSpec, SubSpec } from "../lib/protocol.js";
 import { stopChild, type CorePlan } from "../lib/system.js";
 import { spawnServer, type Capability, type ChannelKind, type RunningTarget, type Target } from "./target.js";
@@ -23,7 +26,12 @@ function peerTarget(name: string, label: string, script: string, proto: PeerProt
     ...(opts.only ? { only: opts.only } : {}),
     unavailable: () => null,
     async start(plan: CorePlan): Promise<RunningTarget> {
-      const s = spawnServer([fileURLToPath(new URL(`../peers/${script}`, import.meta.url))], plan, {});
+      // A durable peer's log lives where switchyard's does (the OS temp dir: the same disk and
+      // fsync), and goes with the process however it ends, as switchyard's data dir does.
+      const dataDir = durable ? mkdtempSync(join(tmpdir(), `${name}-bench-`)) : undefined;
+      const s = spawnServer([fileURLToPath(new URL(`../peers/${script}`, import.meta.url))], plan, dataDir
+        ? { env: { ...process.env, DATA_DIR: dataDir }, onGone: () => rmSync(dataDir, { recursive: true, force: true }) }
+        : {});
       let port: number;
       try {
         port = Number((await s.waitLine(/^LISTENING (\d+)$/, 15_000))[1]);
