@@ -7,8 +7,9 @@
 // so switchyard's figure over this one is what those cost.
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import uWS from "uWebSockets.js";
-import { announce, onStop, parseFrame, Sequencer, wsEventFrame } from "./common.js";
+import type uWS from "uWebSockets.js";
+import { Sequencer, wsEventFrame } from "./common.js";
+import { startUwsPeer } from "./uws-app.js";
 
 // The bench makes the directory beside switchyard's data dir and removes it.
 const dir = process.env.DATA_DIR;
@@ -50,36 +51,13 @@ function commit(): void {
   }
 }
 
-const decoder = new TextDecoder();
 const seqs = new Sequencer();
-const app = uWS.App();
-app.ws("/*", {
-  compression: uWS.DISABLED,
-  maxPayloadLength: 64 * 1024,
-  maxBackpressure: 64 * 1024 * 1024, // as the uWS peer: buffer rather than drop
-  idleTimeout: 0,
-  sendPingsAutomatically: false,
-  message: (ws, msg) => {
-    const f = parseFrame(decoder.decode(msg));
-    if (!f) return;
-    if (f.op === "subscribe") {
-      ws.subscribe(f.channel);
-      ws.send(JSON.stringify({ op: "subscribed", channel: f.channel, ref: f.ref }));
-    } else if (f.op === "publish") {
-      const seq = seqs.next(f.channel);
-      if (pending.push({ ws, ref: f.ref, channel: f.channel, seq, frame: wsEventFrame(f.channel, f.data, seq) }) === 1) setImmediate(commit);
-    }
+const app = startUwsPeer({
+  name: "uws-durable",
+  publish(_app, ws, f) {
+    const seq = seqs.next(f.channel);
+    if (pending.push({ ws, ref: f.ref, channel: f.channel, seq, frame: wsEventFrame(f.channel, f.data, seq) }) === 1) setImmediate(commit);
   },
   close: (ws) => closed.add(ws),
-});
-app.listen("127.0.0.1", 0, (ls) => {
-  if (!ls) {
-    console.error("uws-durable: listen failed");
-    process.exit(1);
-  }
-  announce(uWS.us_socket_local_port(ls));
-  onStop(() => {
-    uWS.us_listen_socket_close(ls);
-    db.close();
-  });
+  stop: () => db.close(),
 });
