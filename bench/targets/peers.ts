@@ -14,7 +14,8 @@ type PeerProto = "json-ws" | "socketio" | "sse";
 
 /**
  * `durable`: the peer acknowledges a WS publish once it is on disk (uws-durable). It is not
- * given the `durable` capability, which `publish` needs for its HTTP leg too.
+ * given the `durable` capability, which also means "scrape its /metrics" (switchyard's server
+ * side lines) and "serves the HTTP leg of publish"; the peer does neither.
  */
 function peerTarget(name: string, label: string, script: string, proto: PeerProto, opts: { durable?: boolean; only?: string[] } = {}): Target {
   const caps: ReadonlySet<Capability> = new Set<Capability>([proto === "sse" ? "sse" : "ws"]);
