@@ -8,7 +8,8 @@ export type PublishFrame = InFrame & { readonly op: "publish" };
 
 export interface UwsPeer {
   readonly name: string;
-  publish(app: uWS.TemplatedApp, ws: uWS.WebSocket<unknown>, f: PublishFrame): void;
+  /** A publish frame from `ws`; the peer fans out through the app startUwsPeer returned. */
+  publish(ws: uWS.WebSocket<unknown>, f: PublishFrame): void;
   close?(ws: uWS.WebSocket<unknown>): void;
   stop?(): void;
 }
@@ -31,7 +32,7 @@ export function startUwsPeer(peer: UwsPeer): uWS.TemplatedApp {
         ws.subscribe(f.channel);
         ws.send(JSON.stringify({ op: "subscribed", channel: f.channel, ref: f.ref }));
       } else if (f.op === "publish") {
-        peer.publish(app, ws, f as PublishFrame);
+        peer.publish(ws, f as PublishFrame);
       }
     },
     close: (ws) => peer.close?.(ws),

@@ -54,7 +54,7 @@ function commit(): void {
 const seqs = new Sequencer();
 const app = startUwsPeer({
   name: "uws-durable",
-  publish(_app, ws, f) {
+  publish(ws, f) {
     const seq = seqs.next(f.channel);
     if (pending.push({ ws, ref: f.ref, channel: f.channel, seq, frame: wsEventFrame(f.channel, f.data, seq) }) === 1) setImmediate(commit);
   },

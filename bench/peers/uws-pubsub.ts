@@ -3,7 +3,9 @@ import { Sequencer, wsEventFrame } from "./common.js";
 import { startUwsPeer } from "./uws-app.js";
 
 const seqs = new Sequencer();
-startUwsPeer({
+const app = startUwsPeer({
   name: "uws-pubsub",
-  publish: (app, _ws, f) => app.publish(f.channel, wsEventFrame(f.channel, f.data, seqs.next(f.channel)), false),
+  publish(_ws, f) {
+    app.publish(f.channel, wsEventFrame(f.channel, f.data, seqs.next(f.channel)), false);
+  },
 });
