@@ -31,7 +31,7 @@ export class ActorWorkerRuntime {
   private readonly reader: EventLog | undefined;
   private readonly watchers = new Map<string, Set<MessagePort>>();
   private readonly replies = new Map<MessagePort, PortBatcher<ActorReply>>();
-  private readonly outbox = new Map<string, { ref: ResourceRef; epoch: string; events: StoredEvent[] }>();
+  private outbox = new Map<string, { ref: ResourceRef; epoch: string; events: StoredEvent[] }>();
   private flushScheduled = false;
   private inflight = 0;
 
@@ -153,11 +153,18 @@ export class ActorWorkerRuntime {
 
   private flush(): void {
     this.flushScheduled = false;
-    for (const [rkey, { ref, epoch, events }] of this.outbox) {
+    if (this.outbox.size === 0) return;
+    // A new map, not clear(): V8 gives a cleared map's replacement table the old
+    // generation's space when the map lives there, and the dead table keeps every
+    // event it held alive through young GCs until the next full one (with the
+    // mailbox, resource-actor.ts, the rooms bench's actor worker promoted ~1.3 MB
+    // per young GC; with both fixed, ~50 KB).
+    const outbox = this.outbox;
+    this.outbox = new Map();
+    for (const [rkey, { ref, epoch, events }] of outbox) {
       for (const port of this.watchers.get(rkey) ?? []) this.sendTo(port, { t: "events", rkey, epoch, events });
       this.backend.publish(ref, epoch, events);
     }
-    this.outbox.clear();
   }
 }
 
