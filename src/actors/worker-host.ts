@@ -21,7 +21,7 @@ export type EventsListener = (rkey: string, epoch: string, events: readonly Stor
 export class WorkerActorHost implements ActorHost {
   private readonly ports: (MessagePort | undefined)[];
   private readonly out: (PortBatcher<ActorRequest> | undefined)[] = [];
-  private readonly pending = new Map<number, Pending>();
+  private pending = new Map<number, Pending>();
   private nextId = 1;
   private readonly upListeners: ((worker: number) => void)[] = [];
   private readonly sweeper: NodeJS.Timeout;
@@ -91,6 +91,10 @@ export class WorkerActorHost implements ActorHost {
     const p = this.pending.get(msg.id);
     if (!p) return;
     this.pending.delete(msg.id);
+    // A fresh map whenever none is in flight: a long-lived map's table sits in the old
+    // generation, and each table it outgrows stays there, holding the requests in flight at
+    // that moment (their promises and data) through every young GC until the next full one.
+    if (this.pending.size === 0) this.pending = new Map();
     if (msg.ok) p.resolve(msg.value);
     else p.reject(fromWire(msg.error));
   }

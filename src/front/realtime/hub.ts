@@ -45,7 +45,9 @@ export class Hub {
   onEvents(rkey: string, epoch: string, events: readonly StoredEvent[]): void {
     const ch = this.channels.get(rkey);
     if (!ch) return;
-    ch.epoch = epoch;
+    // Each message brings its own copy of the epoch string; storing it every time would
+    // put a new young string in a long-lived channel about once a second, to be promoted.
+    if (ch.epoch !== epoch) ch.epoch = epoch;
     if (ch.syncing) ch.queue.push(...events);
     else for (const e of events) this.fanOut(ch, e);
   }
