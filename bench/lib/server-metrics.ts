@@ -1,7 +1,8 @@
 // Where switchyard's publish time went during a measurement window, read from
 // its own /metrics before and after: the group commits (rate, size, duration),
-// the appends' waits for durability and the WS publish latency. Peers have no
-// such metrics; only systems with durable appends are scraped.
+// the appends' waits for durability, the WS publish latency and each kind of
+// thread's garbage-collection pauses. Peers have no such metrics; only systems
+// with durable appends are scraped.
 
 /** One scrape, reduced to what the breakdown needs: per metric, its samples summed over labels (workers, fronts). */
 export interface Scrape {
@@ -22,9 +23,23 @@ export interface PathBreakdown {
   frontLagP99Ms: number;
   /** the same for the busiest actor worker: a synchronous commit holds its loop */
   actorLagP99Ms: number;
+  /** the fronts' GC pauses in the window, every kind (absent when none, or the build has no such metric) */
+  frontGc?: GcWindow;
+  /** the same for the actor workers */
+  actorGc?: GcWindow;
 }
 
-const HISTOGRAMS = ["switchyard_commit_duration_seconds", "switchyard_commit_events", "switchyard_append_wait_seconds", "switchyard_ws_publish_duration_seconds"];
+/** One kind of thread's garbage-collection pauses over a window, all its threads together. */
+export interface GcWindow {
+  pausesPerSec: number;
+  p99Ms: number;
+  /** pause time per second of the window, summed over the threads */
+  msPerSec: number;
+}
+
+const FRONT_GC = "switchyard_front_gc_pause_seconds";
+const ACTOR_GC = "switchyard_actor_gc_pause_seconds";
+const HISTOGRAMS = ["switchyard_commit_duration_seconds", "switchyard_commit_events", "switchyard_append_wait_seconds", "switchyard_ws_publish_duration_seconds", FRONT_GC, ACTOR_GC];
 /** Gauges per thread, read since the previous scrape: kept as the largest, not summed. */
 const FRONT_LAG = "switchyard_front_eventloop_lag_seconds";
 const ACTOR_LAG = "switchyard_actor_eventloop_lag_seconds";
@@ -92,11 +107,23 @@ export function windowQuantile(before: Scrape, after: Scrape, name: string, q: n
 const delta = (before: Scrape, after: Scrape, key: string): number => (after.values.get(key) ?? 0) - (before.values.get(key) ?? 0);
 const ms = (s: number | undefined): number => Math.round((s ?? 0) * 1e5) / 100;
 
+function gcWindow(before: Scrape, after: Scrape, name: string, seconds: number): GcWindow | undefined {
+  const pauses = delta(before, after, `${name}_count`);
+  if (pauses <= 0) return undefined;
+  return {
+    pausesPerSec: Math.round((pauses / seconds) * 10) / 10,
+    p99Ms: ms(windowQuantile(before, after, name, 0.99)),
+    msPerSec: ms(delta(before, after, `${name}_sum`) / seconds),
+  };
+}
+
 export function breakdown(before: Scrape, after: Scrape): PathBreakdown | undefined {
   const commits = delta(before, after, "switchyard_commit_events_count");
   if (commits <= 0) return undefined;
   const seconds = Math.max(0.001, (after.at - before.at) / 1000);
   const wsPublish = windowQuantile(before, after, "switchyard_ws_publish_duration_seconds", 0.99);
+  const frontGc = gcWindow(before, after, FRONT_GC, seconds);
+  const actorGc = gcWindow(before, after, ACTOR_GC, seconds);
   return {
     commitsPerSec: Math.round(commits / seconds),
     eventsPerCommit: Math.round((delta(before, after, "switchyard_commit_events_sum") / commits) * 10) / 10,
@@ -106,13 +133,18 @@ export function breakdown(before: Scrape, after: Scrape): PathBreakdown | undefi
     ...(wsPublish === undefined ? {} : { wsPublishP99Ms: ms(wsPublish) }),
     frontLagP99Ms: ms(after.values.get(FRONT_LAG)),
     actorLagP99Ms: ms(after.values.get(ACTOR_LAG)),
+    ...(frontGc === undefined ? {} : { frontGc }),
+    ...(actorGc === undefined ? {} : { actorGc }),
   };
 }
 
 /** One line for the run's log and the report's notes. */
 export function describeBreakdown(b: PathBreakdown): string {
   const ws = b.wsPublishP99Ms === undefined ? "" : `; WS publish→ack p99 ${b.wsPublishP99Ms} ms`;
-  return `server side: ${b.commitsPerSec} commits/s of ${b.eventsPerCommit} events, commit p50 ${b.commitP50Ms} / p99 ${b.commitP99Ms} ms, append wait p99 ${b.appendWaitP99Ms} ms${ws}; loop lag p99 front ${b.frontLagP99Ms} / actor ${b.actorLagP99Ms} ms`;
+  const gc = (thread: string, g: GcWindow | undefined): string[] => (g ? [`${thread} ${g.pausesPerSec}/s, p99 ${g.p99Ms} ms, ${g.msPerSec} ms/s`] : []);
+  const gcs = [...gc("front", b.frontGc), ...gc("actor", b.actorGc)];
+  const gcPart = gcs.length === 0 ? "" : `; GC pauses ${gcs.join(" / ")}`;
+  return `server side: ${b.commitsPerSec} commits/s of ${b.eventsPerCommit} events, commit p50 ${b.commitP50Ms} / p99 ${b.commitP99Ms} ms, append wait p99 ${b.appendWaitP99Ms} ms${ws}; loop lag p99 front ${b.frontLagP99Ms} / actor ${b.actorLagP99Ms} ms${gcPart}`;
 }
 
 /** Scrapes around a window of a durable system; `end()` gives the breakdown (undefined for peers or a failed scrape). */

@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { PerformanceObserver, constants as perfConstants, monitorEventLoopDelay, type PerformanceEntry } from "node:perf_hooks";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 /** Seconds: from a tenth of a millisecond (a commit on a fast disk) to seconds (a stalled disk, an admission wait). */
@@ -33,6 +33,35 @@ function loopLagGauge(registry: Registry, name: string, help: string): Gauge {
       lag.reset();
     },
   });
+}
+
+/** Seconds: a scavenge of a small heap (~0.3 ms) to a long full collection. */
+const GC_PAUSE_SECONDS = [0.00025, 0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128];
+
+const GC_KINDS: ReadonlyMap<number, string> = new Map([
+  [perfConstants.NODE_PERFORMANCE_GC_MINOR, "minor"],
+  [perfConstants.NODE_PERFORMANCE_GC_MAJOR, "major"],
+  [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL, "incremental"],
+  [perfConstants.NODE_PERFORMANCE_GC_WEAKCB, "weakcb"],
+]);
+
+/**
+ * This thread's garbage-collection pauses, by kind. Every worker is its own V8
+ * isolate, so each pauses on its own, and Node's default GC metric sees only
+ * the supervisor's. A pause holds the thread's loop: on the rooms bench a few
+ * ms every half second was enough to set the delivery p99 (bench/README, tenth session).
+ */
+export function gcPauseHistogram(registry: Registry, name: string, help: string): Histogram<"kind"> {
+  const pauses = new Histogram({ name, help, labelNames: ["kind"] as const, buckets: GC_PAUSE_SECONDS, registers: [registry] });
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      // Node ≥ 16 puts the kind in `detail`; the entry's own `kind` is the deprecated spelling.
+      const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+      pauses.observe({ kind: GC_KINDS.get(kind ?? -1) ?? "other" }, e.duration / 1000);
+    }
+  });
+  observer.observe({ entryTypes: ["gc"] });
+  return pauses;
 }
 
 /**
@@ -77,6 +106,7 @@ export function createFrontMetrics(front: number) {
       registers: [registry],
     }),
     eventLoopLag: loopLagGauge(registry, "switchyard_front_eventloop_lag_seconds", "p99 event-loop delay of the front thread since the last scrape"),
+    gcPauses: gcPauseHistogram(registry, "switchyard_front_gc_pause_seconds", "Garbage-collection pauses of the front thread's V8 isolate, by kind"),
   };
 }
 
@@ -110,6 +140,7 @@ export function createActorMetrics(worker: number) {
   });
   // A commit runs synchronously on this loop: publishes arriving meanwhile wait here, before any append wait starts.
   loopLagGauge(registry, "switchyard_actor_eventloop_lag_seconds", "p99 event-loop delay of the actor worker thread since the last scrape");
+  gcPauseHistogram(registry, "switchyard_actor_gc_pause_seconds", "Garbage-collection pauses of the actor worker thread's V8 isolate, by kind");
   return {
     registry,
     commits: {

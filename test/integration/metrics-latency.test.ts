@@ -69,6 +69,10 @@ describe("publish latency metrics", () => {
     assert.equal(delta("switchyard_commit_events_sum", 'worker="0"') + delta("switchyard_commit_events_sum", 'worker="1"'), n);
     // Each actor worker reports its own loop lag.
     for (const w of ["0", "1"]) assert.match(text, new RegExp(`^switchyard_actor_eventloop_lag_seconds\\{worker="${w}"\\} \\d`, "m"));
+    // Each kind of thread's GC pauses reach /metrics through the supervisor's aggregation (what they count is unit-tested).
+    for (const name of ["switchyard_front_gc_pause_seconds", "switchyard_actor_gc_pause_seconds"]) {
+      assert.match(text, new RegExp(`^# TYPE ${name} histogram$`, "m"));
+    }
     // The slowest bucket is cumulative: +Inf holds every commit.
     assert.equal(delta("switchyard_commit_duration_seconds_bucket", 'le="+Inf"'), commits);
   });

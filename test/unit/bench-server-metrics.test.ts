@@ -39,6 +39,25 @@ const after = parseScrape(
   2000,
 );
 
+// A later window of the same node that also has GC pause histograms (label kind, per thread).
+const gcHistogram = (name: string, labels: string, buckets: Array<[string, number]>, sum: number): string =>
+  [
+    ...buckets.map(([le, n]) => `${name}_bucket{le="${le}",${labels}} ${n}`),
+    `${name}_sum{${labels}} ${sum}`,
+    `${name}_count{${labels}} ${buckets.at(-1)?.[1] ?? 0}`,
+  ].join("\n");
+const withGc = (at: number, minor: number, major: number): ReturnType<typeof parseScrape> =>
+  parseScrape(
+    [
+      histogram("switchyard_commit_events", "0", [["1", 60 + at / 100], ["+Inf", 60 + at / 100]], 100),
+      // Front: `minor` scavenges of 1-2 ms and `major` collections of 8-16 ms; the actor only fast scavenges.
+      gcHistogram("switchyard_front_gc_pause_seconds", 'kind="minor",front="0"', [["0.001", 0], ["0.002", minor], ["0.008", minor], ["0.016", minor], ["+Inf", minor]], minor * 0.0015),
+      gcHistogram("switchyard_front_gc_pause_seconds", 'kind="major",front="0"', [["0.001", 0], ["0.002", 0], ["0.008", 0], ["0.016", major], ["+Inf", major]], major * 0.012),
+      gcHistogram("switchyard_actor_gc_pause_seconds", 'kind="minor",worker="0"', [["0.001", minor], ["+Inf", minor]], minor * 0.0006),
+    ].join("\n"),
+    at,
+  );
+
 describe("bench server-side breakdown from /metrics", () => {
   it("sums each series over workers and keeps buckets apart by their bound", () => {
     assert.equal(after.values.get("switchyard_commit_events_count"), 110);
@@ -62,5 +81,17 @@ describe("bench server-side breakdown from /metrics", () => {
     assert.deepEqual(b, { commitsPerSec: 50, eventsPerCommit: 2, commitP50Ms: 0.56, commitP99Ms: 9.1, appendWaitP99Ms: 10, frontLagP99Ms: 30.4, actorLagP99Ms: 4.2 });
     assert.match(describeBreakdown(b!), /^server side: 50 commits\/s of 2 events, commit p50 0\.56 \/ p99 9\.1 ms, append wait p99 10 ms; loop lag p99 front 30\.4 \/ actor 4\.2 ms$/);
     assert.equal(breakdown(after, after), undefined, "no commits in the window: nothing to say");
+  });
+
+  it("adds each kind of thread's GC pauses in the window, all kinds together", () => {
+    // 10 s window: the front went from 10 to 110 scavenges and from 0 to 2 full collections, the actor from 10 to 110 scavenges.
+    const b = breakdown(withGc(0, 10, 0), withGc(10_000, 110, 2));
+    // Front: 102 pauses; p99 is rank 100.98 of 102, inside the (8, 16] ms bucket that holds the two full ones.
+    assert.equal(b?.frontGc?.pausesPerSec, 10.2);
+    assert.ok(Math.abs((b?.frontGc?.p99Ms ?? 0) - (8 + (8 * 0.98) / 2)) < 0.01, `front p99 ${b?.frontGc?.p99Ms}`);
+    assert.equal(b?.frontGc?.msPerSec, 17.4, "(100 × 1.5 + 2 × 12 ms) / 10 s");
+    assert.deepEqual(b?.actorGc, { pausesPerSec: 10, p99Ms: 0.99, msPerSec: 6 }, "100 × 0.6 ms / 10 s");
+    assert.match(describeBreakdown(b!), /; GC pauses front 10\.2\/s, p99 11\.92 ms, 17\.4 ms\/s \/ actor 10\/s, p99 0\.99 ms, 6 ms\/s$/);
+    assert.equal(breakdown(before, after)?.frontGc, undefined, "a build without the metric: no GC part");
   });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createFrontMetrics, loopDelaySeconds } from "../../src/observability/metrics.js";
+import { createActorMetrics, createFrontMetrics, loopDelaySeconds } from "../../src/observability/metrics.js";
 
 describe("front event-loop lag metric", () => {
   it("is the delay beyond the sampling interval, never the interval itself", () => {
@@ -22,5 +22,22 @@ describe("front event-loop lag metric", () => {
     const json = (await m.registry.getMetricsAsJSON()) as Array<{ name: string; values: Array<{ value: number }> }>;
     const lag = json.find((x) => x.name === "switchyard_front_eventloop_lag_seconds")?.values[0]?.value;
     assert.ok(lag !== undefined && lag >= 0.035 && lag < 1, `lag ${lag}`);
+  });
+});
+
+describe("per-thread GC pause metric", () => {
+  it("records this isolate's scavenges as minor pauses, with their durations", async () => {
+    const m = createActorMetrics(0);
+    // Short-lived garbage, tens of MB of it: the young generation fills and is scavenged several times.
+    let last: { i: number; s: string } | undefined;
+    for (let i = 0; i < 2_000_000; i++) last = { i, s: `x${i}` };
+    assert.ok(last);
+    await new Promise((r) => setTimeout(r, 50)); // GC entries reach observers asynchronously
+    const json = (await m.registry.getMetricsAsJSON()) as Array<{ name: string; values: Array<{ metricName?: string; value: number; labels: Record<string, unknown> }> }>;
+    const values = json.find((x) => x.name === "switchyard_actor_gc_pause_seconds")?.values ?? [];
+    const minor = (suffix: string) => values.find((v) => v.metricName === `switchyard_actor_gc_pause_seconds_${suffix}` && v.labels.kind === "minor")?.value ?? 0;
+    assert.ok(minor("count") >= 1, `minor pauses counted: ${minor("count")}`);
+    assert.ok(minor("sum") > 0 && minor("sum") < minor("count"), `their total, in seconds: ${minor("sum")}`);
+    assert.equal(values.find((v) => v.labels.worker !== "0"), undefined, "labelled with the worker, as the rest of its registry");
   });
 });
