@@ -1,4 +1,3 @@
-import type { Logger } from "pino";
 import type { Principal } from "../../auth/principal.js";
 
 export type Method = "GET" | "POST" | "PUT" | "DELETE" | "PATCH" | "HEAD" | "OPTIONS";
@@ -10,7 +9,6 @@ export interface HttpRequest {
   readonly query: URLSearchParams;
   readonly headers: Readonly<Record<string, string>>;
   readonly requestId: string;
-  readonly log: Logger;
 }
 
 /** What a handler may rely on once the pipeline has run. */

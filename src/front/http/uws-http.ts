@@ -37,7 +37,11 @@ export function mountHttp(app: TemplatedApp, deps: HttpFrontDeps, log: Logger): 
       state.aborted = true;
       state.onAbort();
     });
-    const request = copyRequest(req, log);
+    const request = copyRequest(req);
+    // Made only when something is logged: a pino child per request serialises its bindings,
+    // and at the default level a request that succeeds logs nothing.
+    let child: Logger | undefined;
+    const requestLog = (): Logger => (child ??= log.child({ reqId: request.requestId, method: request.method, url: redactUrl(request.url) }));
     const cors = preflight(request, deps.corsOrigins);
     const body = readBody(res, request, deps.maxBodyBytes, state);
     void (cors ? Promise.resolve(cors) : runPipeline(deps, request, body)).finally(() => inflight--).then(
@@ -46,19 +50,19 @@ export function mountHttp(app: TemplatedApp, deps: HttpFrontDeps, log: Logger): 
         deps.metrics.httpRequests.inc({ route: outcome.routeLabel, method: request.method, status: outcome.status });
         deps.metrics.httpDuration.observe({ route: outcome.routeLabel, method: request.method }, seconds);
         if (state.aborted) {
-          request.log.info({ route: outcome.routeLabel }, "client aborted the request");
+          requestLog().info({ route: outcome.routeLabel }, "client aborted the request");
           return;
         }
         write(res, outcome, request, deps.corsOrigins, deps.isDraining());
-        request.log.debug({ status: outcome.status, ms: Math.round(seconds * 1e4) / 10 }, "request done");
+        if (log.isLevelEnabled("debug")) requestLog().debug({ status: outcome.status, ms: Math.round(seconds * 1e4) / 10 }, "request done");
       },
-      (e: unknown) => request.log.error({ err: e }, "pipeline crashed"),
+      (e: unknown) => requestLog().error({ err: e }, "pipeline crashed"),
     );
   });
   return { inflight: () => inflight };
 }
 
-function copyRequest(req: UwsRequest, log: Logger): HttpRequest {
+function copyRequest(req: UwsRequest): HttpRequest & { readonly url: string } {
   const headers: Record<string, string> = {};
   req.forEach((k, v) => {
     headers[k] = v;
@@ -68,8 +72,9 @@ function copyRequest(req: UwsRequest, log: Logger): HttpRequest {
   const query = new URLSearchParams(req.getQuery() ?? "");
   const given = headers["x-request-id"];
   const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
-  const url = redactUrl(query.size > 0 ? `${path}?${req.getQuery()}` : path);
-  return { method, path, query, headers, requestId, log: log.child({ reqId: requestId, method, url }) };
+  // The URL as received, for logs only (redacted when logged); uWS's request is gone after this returns.
+  const url = query.size > 0 ? `${path}?${req.getQuery()}` : path;
+  return { method, path, query, headers, requestId, url };
 }
 
 function readBody(res: UwsResponse, request: HttpRequest, max: number, state: { onAbort: () => void }): Promise<BodyResult> {
