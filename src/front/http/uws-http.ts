@@ -41,7 +41,7 @@ export function mountHttp(app: TemplatedApp, deps: HttpFrontDeps, log: Logger): 
     // Made only when something is logged: a pino child per request serialises its bindings,
     // and at the default level a request that succeeds logs nothing.
     let child: Logger | undefined;
-    const requestLog = (): Logger => (child ??= log.child({ reqId: request.requestId, method: request.method, url: redactUrl(request.url) }));
+    const requestLog = (): Logger => (child ??= log.child({ reqId: request.requestId, method: request.method, url: urlForLog(request) }));
     const cors = preflight(request, deps.corsOrigins);
     const body = readBody(res, request, deps.maxBodyBytes, state);
     void (cors ? Promise.resolve(cors) : runPipeline(deps, request, body)).finally(() => inflight--).then(
@@ -62,7 +62,7 @@ export function mountHttp(app: TemplatedApp, deps: HttpFrontDeps, log: Logger): 
   return { inflight: () => inflight };
 }
 
-function copyRequest(req: UwsRequest): HttpRequest & { readonly url: string } {
+function copyRequest(req: UwsRequest): HttpRequest {
   const headers: Record<string, string> = {};
   req.forEach((k, v) => {
     headers[k] = v;
@@ -72,10 +72,11 @@ function copyRequest(req: UwsRequest): HttpRequest & { readonly url: string } {
   const query = new URLSearchParams(req.getQuery() ?? "");
   const given = headers["x-request-id"];
   const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
-  // The URL as received, for logs only (redacted when logged); uWS's request is gone after this returns.
-  const url = query.size > 0 ? `${path}?${req.getQuery()}` : path;
-  return { method, path, query, headers, requestId, url };
+  return { method, path, query, headers, requestId };
 }
+
+/** The request's URL with its secrets redacted, as logs show it. */
+const urlForLog = (request: HttpRequest): string => redactUrl(request.query.size > 0 ? `${request.path}?${request.query.toString()}` : request.path);
 
 function readBody(res: UwsResponse, request: HttpRequest, max: number, state: { onAbort: () => void }): Promise<BodyResult> {
   if (!BODY_METHODS.has(request.method)) return Promise.resolve({ kind: "none" });
