@@ -3,20 +3,21 @@ import { describe, it } from "node:test";
 import { breakdown, describeBreakdown, parseScrape, windowQuantile } from "../../bench/lib/server-metrics.js";
 
 // Two scrapes of a node with two actor workers; the window holds what changed between them.
-const histogram = (name: string, worker: string, buckets: Array<[string, number]>, sum: number): string =>
+// `labels`: the series' labels besides `le`, e.g. 'worker="0"'.
+const histogram = (name: string, labels: string, buckets: Array<[string, number]>, sum: number): string =>
   [
     `# TYPE ${name} histogram`,
-    ...buckets.map(([le, n]) => `${name}_bucket{le="${le}",worker="${worker}"} ${n}`),
-    `${name}_sum{worker="${worker}"} ${sum}`,
-    `${name}_count{worker="${worker}"} ${buckets.at(-1)?.[1] ?? 0}`,
+    ...buckets.map(([le, n]) => `${name}_bucket{le="${le}",${labels}} ${n}`),
+    `${name}_sum{${labels}} ${sum}`,
+    `${name}_count{${labels}} ${buckets.at(-1)?.[1] ?? 0}`,
   ].join("\n");
 
 const before = parseScrape(
   [
     "switchyard_http_requests_total{route=\"/x\"} 5",
-    histogram("switchyard_commit_duration_seconds", "0", [["0.001", 10], ["0.01", 10], ["+Inf", 10]], 0.005),
-    histogram("switchyard_commit_events", "0", [["1", 10], ["8", 10], ["+Inf", 10]], 10),
-    histogram("switchyard_append_wait_seconds", "0", [["0.001", 10], ["0.01", 10], ["+Inf", 10]], 0.005),
+    histogram("switchyard_commit_duration_seconds", 'worker="0"', [["0.001", 10], ["0.01", 10], ["+Inf", 10]], 0.005),
+    histogram("switchyard_commit_events", 'worker="0"', [["1", 10], ["8", 10], ["+Inf", 10]], 10),
+    histogram("switchyard_append_wait_seconds", 'worker="0"', [["0.001", 10], ["0.01", 10], ["+Inf", 10]], 0.005),
   ].join("\n"),
   0,
 );
@@ -24,12 +25,12 @@ const before = parseScrape(
 // 100 more commits in 2 s: 50 on each worker. Worker 0: all under 1 ms; worker 1: 40 under 1 ms, 10 between 1 and 10 ms.
 const after = parseScrape(
   [
-    histogram("switchyard_commit_duration_seconds", "0", [["0.001", 60], ["0.01", 60], ["+Inf", 60]], 0.03),
-    histogram("switchyard_commit_duration_seconds", "1", [["0.001", 40], ["0.01", 50], ["+Inf", 50]], 0.06),
-    histogram("switchyard_commit_events", "0", [["1", 30], ["8", 60], ["+Inf", 60]], 160),
-    histogram("switchyard_commit_events", "1", [["1", 50], ["8", 50], ["+Inf", 50]], 50),
-    histogram("switchyard_append_wait_seconds", "0", [["0.001", 60], ["0.01", 60], ["+Inf", 60]], 0.03),
-    histogram("switchyard_append_wait_seconds", "1", [["0.001", 20], ["0.01", 48], ["+Inf", 50]], 0.2),
+    histogram("switchyard_commit_duration_seconds", 'worker="0"', [["0.001", 60], ["0.01", 60], ["+Inf", 60]], 0.03),
+    histogram("switchyard_commit_duration_seconds", 'worker="1"', [["0.001", 40], ["0.01", 50], ["+Inf", 50]], 0.06),
+    histogram("switchyard_commit_events", 'worker="0"', [["1", 30], ["8", 60], ["+Inf", 60]], 160),
+    histogram("switchyard_commit_events", 'worker="1"', [["1", 50], ["8", 50], ["+Inf", 50]], 50),
+    histogram("switchyard_append_wait_seconds", 'worker="0"', [["0.001", 60], ["0.01", 60], ["+Inf", 60]], 0.03),
+    histogram("switchyard_append_wait_seconds", 'worker="1"', [["0.001", 20], ["0.01", 48], ["+Inf", 50]], 0.2),
     'switchyard_front_eventloop_lag_seconds{front="0"} 0.0121',
     'switchyard_front_eventloop_lag_seconds{front="1"} 0.0304',
     'switchyard_actor_eventloop_lag_seconds{worker="0"} 0.0042',
@@ -40,20 +41,14 @@ const after = parseScrape(
 );
 
 // A later window of the same node that also has GC pause histograms (label kind, per thread).
-const gcHistogram = (name: string, labels: string, buckets: Array<[string, number]>, sum: number): string =>
-  [
-    ...buckets.map(([le, n]) => `${name}_bucket{le="${le}",${labels}} ${n}`),
-    `${name}_sum{${labels}} ${sum}`,
-    `${name}_count{${labels}} ${buckets.at(-1)?.[1] ?? 0}`,
-  ].join("\n");
 const withGc = (at: number, minor: number, major: number): ReturnType<typeof parseScrape> =>
   parseScrape(
     [
-      histogram("switchyard_commit_events", "0", [["1", 60 + at / 100], ["+Inf", 60 + at / 100]], 100),
+      histogram("switchyard_commit_events", 'worker="0"', [["1", 60 + at / 100], ["+Inf", 60 + at / 100]], 100),
       // Front: `minor` scavenges of 1-2 ms and `major` collections of 8-16 ms; the actor only fast scavenges.
-      gcHistogram("switchyard_front_gc_pause_seconds", 'kind="minor",front="0"', [["0.001", 0], ["0.002", minor], ["0.008", minor], ["0.016", minor], ["+Inf", minor]], minor * 0.0015),
-      gcHistogram("switchyard_front_gc_pause_seconds", 'kind="major",front="0"', [["0.001", 0], ["0.002", 0], ["0.008", 0], ["0.016", major], ["+Inf", major]], major * 0.012),
-      gcHistogram("switchyard_actor_gc_pause_seconds", 'kind="minor",worker="0"', [["0.001", minor], ["+Inf", minor]], minor * 0.0006),
+      histogram("switchyard_front_gc_pause_seconds", 'kind="minor",front="0"', [["0.001", 0], ["0.002", minor], ["0.008", minor], ["0.016", minor], ["+Inf", minor]], minor * 0.0015),
+      histogram("switchyard_front_gc_pause_seconds", 'kind="major",front="0"', [["0.001", 0], ["0.002", 0], ["0.008", 0], ["0.016", major], ["+Inf", major]], major * 0.012),
+      histogram("switchyard_actor_gc_pause_seconds", 'kind="minor",worker="0"', [["0.001", minor], ["+Inf", minor]], minor * 0.0006),
     ].join("\n"),
     at,
   );
