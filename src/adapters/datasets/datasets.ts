@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomFillSync } from "node:crypto";
 
 // The dataset/audit events port (SPEC §4 "Dataset / audit events"). Types and interface only;
 // implementations: memory.ts, firestore.ts, bigquery.ts, and the local spool (spool.ts).
@@ -80,7 +80,21 @@ export function newEventId(now: Date): string {
     lastMs = ms = ms + 1; // 1.6 M ids in one ms: borrow the next ms
     counter = 0;
   }
-  return `ev_${ms.toString(36).padStart(10, "0")}${counter.toString(36).padStart(4, "0")}${randomBytes(6).toString("base64url")}`;
+  return `ev_${ms.toString(36).padStart(10, "0")}${counter.toString(36).padStart(4, "0")}${randomSuffix()}`;
+}
+
+// The random part of event ids, drawn 256 at a time: a randomBytes call per id was ~10 % of the
+// supervisor's time while it audited ~6,000 HTTP publishes/s.
+const SUFFIX_BYTES = 6;
+const pool = Buffer.alloc(SUFFIX_BYTES * 256);
+let poolAt = pool.length;
+function randomSuffix(): string {
+  if (poolAt === pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  poolAt += SUFFIX_BYTES;
+  return pool.toString("base64url", poolAt - SUFFIX_BYTES, poolAt);
 }
 
 export const EVENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
