@@ -70,6 +70,7 @@ export class ActorWorkerRuntime {
     for (const out of this.replies.values()) out.flush();
     await this.host.close();
     await this.backend.close();
+    this.metrics.stop();
   }
 
   private detach(port: MessagePort): void {

@@ -180,6 +180,7 @@ export class FrontRuntime {
         (this.app as unknown as { close(): void }).close(); // present at run time, missing from this version's typings
         await (this.cluster ?? this.actors).close();
         this.rpc.close();
+        this.metrics.stop();
         return undefined;
     }
   }

@@ -20,10 +20,14 @@ const LAG_RESOLUTION_MS = 20;
  */
 export const loopDelaySeconds = (ns: number, resolutionMs = LAG_RESOLUTION_MS): number => Math.max(0, ns / 1e6 - resolutionMs) / 1000;
 
+/** Stops what a thread's metrics watch (timers, observers), so a registry built and dropped leaves nothing running. */
+type Stop = () => void;
+
 /** This thread's event-loop delay p99 since the previous scrape (each collect starts a new window). */
-function loopLagGauge(registry: Registry, name: string, help: string): Gauge {
+function loopLagGauge(registry: Registry, name: string, help: string, stops: Stop[]): Gauge {
   const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
   lag.enable();
+  stops.push(() => lag.disable());
   return new Gauge({
     name,
     help,
@@ -51,7 +55,7 @@ const GC_KINDS: ReadonlyMap<number, string> = new Map([
  * the supervisor's. A pause holds the thread's loop: on the rooms bench a few
  * ms every half second was enough to set the delivery p99 (bench/README, tenth session).
  */
-export function gcPauseHistogram(registry: Registry, name: string, help: string): Histogram<"kind"> {
+export function gcPauseHistogram(registry: Registry, name: string, help: string, stops: Stop[]): Histogram<"kind"> {
   const pauses = new Histogram({ name, help, labelNames: ["kind"] as const, buckets: GC_PAUSE_SECONDS, registers: [registry] });
   const observer = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
@@ -61,6 +65,7 @@ export function gcPauseHistogram(registry: Registry, name: string, help: string)
     }
   });
   observer.observe({ entryTypes: ["gc"] });
+  stops.push(() => observer.disconnect());
   return pauses;
 }
 
@@ -72,8 +77,11 @@ export function gcPauseHistogram(registry: Registry, name: string, help: string)
 export function createFrontMetrics(front: number) {
   const registry = new Registry();
   registry.setDefaultLabels({ front: String(front) });
+  const stops: Stop[] = [];
   return {
     registry,
+    /** Ends the loop-delay sampling and the GC observer (the front is closing). */
+    stop: () => stops.splice(0).forEach((stop) => stop()),
     httpRequests: new Counter({
       name: "switchyard_http_requests_total",
       help: "HTTP requests by route pattern, method and status",
@@ -105,8 +113,8 @@ export function createFrontMetrics(front: number) {
       buckets: LATENCY_SECONDS,
       registers: [registry],
     }),
-    eventLoopLag: loopLagGauge(registry, "switchyard_front_eventloop_lag_seconds", "p99 event-loop delay of the front thread since the last scrape"),
-    gcPauses: gcPauseHistogram(registry, "switchyard_front_gc_pause_seconds", "Garbage-collection pauses of the front thread's V8 isolate, by kind"),
+    eventLoopLag: loopLagGauge(registry, "switchyard_front_eventloop_lag_seconds", "p99 event-loop delay of the front thread since the last scrape", stops),
+    gcPauses: gcPauseHistogram(registry, "switchyard_front_gc_pause_seconds", "Garbage-collection pauses of the front thread's V8 isolate, by kind", stops),
   };
 }
 
@@ -138,11 +146,14 @@ export function createActorMetrics(worker: number) {
     buckets: LATENCY_SECONDS,
     registers: [registry],
   });
+  const stops: Stop[] = [];
   // A commit runs synchronously on this loop: publishes arriving meanwhile wait here, before any append wait starts.
-  loopLagGauge(registry, "switchyard_actor_eventloop_lag_seconds", "p99 event-loop delay of the actor worker thread since the last scrape");
-  gcPauseHistogram(registry, "switchyard_actor_gc_pause_seconds", "Garbage-collection pauses of the actor worker thread's V8 isolate, by kind");
+  loopLagGauge(registry, "switchyard_actor_eventloop_lag_seconds", "p99 event-loop delay of the actor worker thread since the last scrape", stops);
+  gcPauseHistogram(registry, "switchyard_actor_gc_pause_seconds", "Garbage-collection pauses of the actor worker thread's V8 isolate, by kind", stops);
   return {
     registry,
+    /** Ends the loop-delay sampling and the GC observer (the worker is closing). */
+    stop: () => stops.splice(0).forEach((stop) => stop()),
     commits: {
       committed(seconds: number, events: number): void {
         commitDuration.observe(seconds);

@@ -21,23 +21,50 @@ describe("front event-loop lag metric", () => {
     await new Promise((r) => setTimeout(r, 50));
     const json = (await m.registry.getMetricsAsJSON()) as Array<{ name: string; values: Array<{ value: number }> }>;
     const lag = json.find((x) => x.name === "switchyard_front_eventloop_lag_seconds")?.values[0]?.value;
+    m.stop();
     assert.ok(lag !== undefined && lag >= 0.035 && lag < 1, `lag ${lag}`);
   });
 });
 
+type MetricJson = Array<{ name: string; values: Array<{ metricName?: string; value: number; labels: Record<string, unknown> }> }>;
+
+/** Short-lived garbage, tens of MB of it: the young generation fills and is scavenged several times. */
+async function makeGarbage(): Promise<void> {
+  let last: { i: number; s: string } | undefined;
+  for (let i = 0; i < 2_000_000; i++) last = { i, s: `x${i}` };
+  assert.ok(last);
+  await new Promise((r) => setTimeout(r, 50)); // GC entries reach observers asynchronously
+}
+
+async function minorPauses(m: ReturnType<typeof createActorMetrics>): Promise<{ count: number; sum: number; labels: Array<Record<string, unknown>> }> {
+  const json = (await m.registry.getMetricsAsJSON()) as MetricJson;
+  const values = json.find((x) => x.name === "switchyard_actor_gc_pause_seconds")?.values ?? [];
+  const minor = (suffix: string) => values.find((v) => v.metricName === `switchyard_actor_gc_pause_seconds_${suffix}` && v.labels.kind === "minor")?.value ?? 0;
+  return { count: minor("count"), sum: minor("sum"), labels: values.map((v) => v.labels) };
+}
+
 describe("per-thread GC pause metric", () => {
   it("records this isolate's scavenges as minor pauses, with their durations", async () => {
     const m = createActorMetrics(0);
-    // Short-lived garbage, tens of MB of it: the young generation fills and is scavenged several times.
-    let last: { i: number; s: string } | undefined;
-    for (let i = 0; i < 2_000_000; i++) last = { i, s: `x${i}` };
-    assert.ok(last);
-    await new Promise((r) => setTimeout(r, 50)); // GC entries reach observers asynchronously
-    const json = (await m.registry.getMetricsAsJSON()) as Array<{ name: string; values: Array<{ metricName?: string; value: number; labels: Record<string, unknown> }> }>;
-    const values = json.find((x) => x.name === "switchyard_actor_gc_pause_seconds")?.values ?? [];
-    const minor = (suffix: string) => values.find((v) => v.metricName === `switchyard_actor_gc_pause_seconds_${suffix}` && v.labels.kind === "minor")?.value ?? 0;
-    assert.ok(minor("count") >= 1, `minor pauses counted: ${minor("count")}`);
-    assert.ok(minor("sum") > 0 && minor("sum") < minor("count"), `their total, in seconds: ${minor("sum")}`);
-    assert.equal(values.find((v) => v.labels.worker !== "0"), undefined, "labelled with the worker, as the rest of its registry");
+    await makeGarbage();
+    const { count, sum, labels } = await minorPauses(m);
+    m.stop();
+    assert.ok(count >= 1, `minor pauses counted: ${count}`);
+    assert.ok(sum > 0 && sum < count, `their total, in seconds: ${sum}`);
+    assert.equal(labels.find((l) => l.worker !== "0"), undefined, "labelled with the worker, as the rest of its registry");
+  });
+
+  it("stops observing when the thread's metrics are stopped, while a live set goes on", async () => {
+    const stopped = createActorMetrics(1);
+    const live = createActorMetrics(2);
+    await makeGarbage();
+    stopped.stop();
+    const before = { stopped: (await minorPauses(stopped)).count, live: (await minorPauses(live)).count };
+    await makeGarbage();
+    const after = { stopped: (await minorPauses(stopped)).count, live: (await minorPauses(live)).count };
+    live.stop();
+    assert.ok(after.live > before.live, `the live set saw the new scavenges: ${before.live} → ${after.live}`);
+    assert.equal(after.stopped, before.stopped, "the stopped set saw none of them");
+    stopped.stop(); // a second stop is harmless
   });
 });
