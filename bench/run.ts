@@ -15,7 +15,7 @@ import { machineInfo, nowSec, planCores, procAvailable, type CorePlan } from "./
 import { SCENARIOS } from "./scenarios/index.js";
 import type { Scenario, ScenarioEnv } from "./scenarios/scenario.js";
 import { TARGETS } from "./targets/index.js";
-import { killAllServers, type RunningTarget, type Target } from "./targets/target.js";
+import { killAllServers, type RunningTarget, type ServerSetup, type Target } from "./targets/target.js";
 
 const cleanups = new Set<() => Promise<void>>();
 async function cleanupAll(): Promise<void> {
@@ -40,11 +40,11 @@ class Servers {
   private live = new Map<string, RunningTarget>();
   constructor(private readonly share: boolean, private readonly plan: CorePlan) {}
 
-  async get(t: Target, env: Readonly<Record<string, string>> = {}): Promise<RunningTarget> {
-    const key = `${t.name} ${JSON.stringify(env)}`;
+  async get(t: Target, setup: ServerSetup): Promise<RunningTarget> {
+    const key = `${t.name} ${JSON.stringify(setup)}`;
     const have = this.live.get(key);
     if (have) return have;
-    const r = await t.start(this.plan, env);
+    const r = await t.start(this.plan, setup);
     if (this.share) this.live.set(key, r);
     return r;
   }
@@ -78,7 +78,7 @@ async function runOne(scenario: Scenario, target: Target, env: ScenarioEnv, pool
   cleanups.add(stop);
   try {
     // Agents load while the server boots; both are bounded by their own deadlines.
-    const [a, r] = await Promise.allSettled([pool(), servers.get(target, scenario.serverEnv)]);
+    const [a, r] = await Promise.allSettled([pool(), servers.get(target, { env: scenario.serverEnv, nodeArgs: scenario.serverNodeArgs })]);
     if (a.status === "fulfilled") agents = a.value;
     if (r.status === "fulfilled") running = r.value;
     if (a.status === "rejected") throw a.reason;

@@ -44,11 +44,23 @@ async function settledRss(pid: number, quietMs: number): Promise<number> {
   return low;
 }
 
+/**
+ * Every server (switchyard and peers alike) runs here with a 1 MB semi-space. A young generation
+ * that grew to its default maximum during the connect burst (16 MB semi-spaces, in every isolate:
+ * switchyard has one per thread) is capacity that V8 gives back only when its memory reducer
+ * happens to run, and whether it had run by the second read moved switchyard's figure between
+ * 0.08 and 2.46 KB per connection in three runs of one build (the uWS peer's: 0.58-0.6 KB), and
+ * the lowest read less than the uWS peer's own connections take. With the cap, four runs read
+ * 0.86-1.32 KB (uWS 0.55-0.56, ws and Socket.IO as before): what is left is the baseline's spread.
+ */
+const IDLE_NODE_ARGS = ["--max-semi-space-size=1"] as const;
+
 export const idle: Scenario = {
   name: "idle",
   description: "many idle WS connections: server RSS per connection and connect rate",
   needs: ["ws"],
   serverEnv: UNLIMITED,
+  serverNodeArgs: IDLE_NODE_ARGS,
   metrics: [
     { key: "kbPerConn", label: "server RSS per connection", unit: "KB", better: "lower" },
     { key: "connectPerSec", label: "connect rate", unit: "/s", better: "higher" },
@@ -71,7 +83,7 @@ export const idle: Scenario = {
     env.log(`  ${open.opened} connections in ${Math.round(open.elapsedMs)} ms`);
     if (open.opened === 0) throw new Error(`no connection opened: ${open.errorSamples.join("; ")}`);
     const after = await settledRss(t.pid, s.quietMs);
-    const notes: string[] = [];
+    const notes: string[] = [`server started with ${IDLE_NODE_ARGS.join(" ")} (every system): RSS without young-generation capacity left over from the connect burst`];
     if (s.connections < s.wanted) notes.push(`capped at ${s.connections} connections by RLIMIT_NOFILE ${s.nofile} (wanted ${s.wanted})`);
     if (open.notAttempted > 0) notes.push(`${open.opened} of ${s.connections} connected within the ${s.connectBudgetMs / 1000} s connect budget; figures are per connection made`);
     if (open.failed > 0) notes.push(`${open.failed} connects failed: ${open.errorSamples.join("; ")}`);

@@ -50,6 +50,8 @@ export interface Scenario {
    * which the peers do not have; noisy-neighbour keeps them, they are its subject.
    */
   serverEnv?: Readonly<Record<string, string>>;
+  /** Node flags for every system's server process in this scenario, switchyard's and the peers' alike. */
+  serverNodeArgs?: readonly string[];
   /** load agents wanted (more only for fd headroom: the client cores are fixed) */
   agents(env: ScenarioEnv): number;
   run(t: RunningTarget, target: Target, env: ScenarioEnv, pool: AgentPool): Promise<Measured>;

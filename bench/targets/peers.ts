@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { PubSpec, SubSpec } from "../lib/protocol.js";
 import { stopChild, type CorePlan } from "../lib/system.js";
-import { spawnServer, type Capability, type ChannelKind, type RunningTarget, type Target } from "./target.js";
+import { spawnServer, type Capability, type ChannelKind, type RunningTarget, type ServerSetup, type Target } from "./target.js";
 
 type PeerProto = "json-ws" | "socketio" | "sse";
 
@@ -26,13 +26,13 @@ function peerTarget(name: string, label: string, script: string, proto: PeerProt
     caps,
     ...(opts.only ? { only: opts.only } : {}),
     unavailable: () => null,
-    async start(plan: CorePlan): Promise<RunningTarget> {
+    async start(plan: CorePlan, setup: ServerSetup = {}): Promise<RunningTarget> {
       // A durable peer's log lives where switchyard's does (the OS temp dir: the same disk and
       // fsync), and goes with the process however it ends, as switchyard's data dir does.
       const dataDir = durable ? mkdtempSync(join(tmpdir(), `${name}-bench-`)) : undefined;
       const s = spawnServer([fileURLToPath(new URL(`../peers/${script}`, import.meta.url))], plan, dataDir
-        ? { env: { ...process.env, DATA_DIR: dataDir }, onGone: () => rmSync(dataDir, { recursive: true, force: true }) }
-        : {});
+        ? { env: { ...process.env, DATA_DIR: dataDir }, nodeArgs: setup.nodeArgs, onGone: () => rmSync(dataDir, { recursive: true, force: true }) }
+        : { nodeArgs: setup.nodeArgs });
       let port: number;
       try {
         port = Number((await s.waitLine(/^LISTENING (\d+)$/, 15_000))[1]);

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { natsUnavailable, startNats, type NatsServer } from "../lib/nats.js";
 import { sleep, type CorePlan } from "../lib/system.js";
 import { startSwitchyard, switchyardUnavailable, type SwitchyardNode } from "./switchyard.js";
-import type { Capability, RunningTarget, Target } from "./target.js";
+import type { Capability, RunningTarget, ServerSetup, Target } from "./target.js";
 
 export const CLUSTER_NODES = ["a", "b", "c"] as const;
 /** How long a thread made on node a may take to become visible on the others. */
@@ -31,13 +31,14 @@ export const switchyardClusterTarget: Target = {
   // Only the cluster scenario: the single-node scenarios measure one process.
   caps: new Set<Capability>(["cluster"]),
   unavailable: () => switchyardUnavailable() ?? natsUnavailable(),
-  async start(plan: CorePlan, serverEnv: Readonly<Record<string, string>> = {}): Promise<RunningTarget> {
+  async start(plan: CorePlan, setup: ServerSetup = {}): Promise<RunningTarget> {
     const nats: NatsServer = await startNats(plan);
     const secret = randomBytes(32).toString("base64url");
     // A fresh prefix per run: stream and KV buckets never carry a previous run's state.
     const prefix = `bench_${randomBytes(4).toString("hex")}`;
     const started = await Promise.allSettled(CLUSTER_NODES.map((id) => startSwitchyard(plan, {
-      ...serverEnv, CHAT_BUS_BACKEND: "nats", NATS_URL: nats.url, NATS_PREFIX: prefix, NODE_ID: id,
+      ...setup,
+      env: { ...setup.env, CHAT_BUS_BACKEND: "nats", NATS_URL: nats.url, NATS_PREFIX: prefix, NODE_ID: id },
     }, secret)));
     const nodes = started.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
     const stop = async (): Promise<void> => {

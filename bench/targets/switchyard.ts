@@ -11,7 +11,7 @@ import { SignJWT } from "jose";
 import { z } from "zod";
 import type { PubSpec, SubSpec } from "../lib/protocol.js";
 import { freePort, sleep, stopChild, type CorePlan } from "../lib/system.js";
-import { BENCH_TENANTS, spawnServer, type BenchTenant, type Capability, type ChannelKind, type RunningTarget, type Target } from "./target.js";
+import { BENCH_TENANTS, spawnServer, type BenchTenant, type Capability, type ChannelKind, type RunningTarget, type ServerSetup, type Target } from "./target.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const BIN = join(ROOT, "bin", "switchyard.js");
@@ -60,25 +60,25 @@ export const switchyardTarget: Target = {
   // cluster: runs the cluster scenario's workload on one node, the baseline for switchyard-cluster.
   caps: new Set<Capability>(["ws", "sse", "durable", "gates", "cluster"]),
   unavailable: switchyardUnavailable,
-  start: (plan, serverEnv) => startSwitchyard(plan, serverEnv ?? {}),
+  start: (plan, setup) => startSwitchyard(plan, setup ?? {}),
 };
 
 /**
  * Starts one switchyard process. `secret`: the HS256 secret, shared by the
  * nodes of a cluster so one token is good on every node (random otherwise).
  */
-export async function startSwitchyard(plan: CorePlan, serverEnv: Readonly<Record<string, string>>, secret = randomBytes(32).toString("base64url")): Promise<SwitchyardNode> {
+export async function startSwitchyard(plan: CorePlan, setup: ServerSetup, secret = randomBytes(32).toString("base64url")): Promise<SwitchyardNode> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "switchyard-bench-"));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    ...serverEnv,
+    ...setup.env,
     PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, AUTH_JWT_SECRET: secret,
     APP_ENV: "dev", LOG_LEVEL: "warn",
   };
   delete env.AUTH_JWT_PUBLIC_KEY; // exactly one key kind may be set
   // The data dir goes with the process, however it ends (stop, crash, interrupted run).
-  const s = spawnServer([BIN, "start"], plan, { cwd: ROOT, env, onGone: () => rmSync(dataDir, { recursive: true, force: true }) });
+  const s = spawnServer([BIN, "start"], plan, { cwd: ROOT, env, nodeArgs: setup.nodeArgs, onGone: () => rmSync(dataDir, { recursive: true, force: true }) });
   const base = `http://127.0.0.1:${port}`;
   const cleanup = async (): Promise<void> => {
     await stopChild(s.child, 5_000);

@@ -23,8 +23,15 @@ export interface Target {
   readonly only?: readonly string[];
   /** null when the target can run here, otherwise the reason it cannot */
   unavailable(): string | null;
-  /** `serverEnv`: configuration a scenario asks of the system (peers have none and ignore it) */
-  start(plan: CorePlan, serverEnv?: Readonly<Record<string, string>>): Promise<RunningTarget>;
+  start(plan: CorePlan, setup?: ServerSetup): Promise<RunningTarget>;
+}
+
+/** What a scenario asks of every server it starts. */
+export interface ServerSetup {
+  /** configuration of the system (switchyard's; peers have none and ignore it) */
+  readonly env?: Readonly<Record<string, string>>;
+  /** node flags for every server process, switchyard and peers alike (after BENCH_SERVER_ARGS) */
+  readonly nodeArgs?: readonly string[];
 }
 
 export interface RunningTarget {
@@ -67,8 +74,8 @@ export function killAllServers(): void {
 }
 
 /** Spawns a pinned node process and keeps a short tail of its output. */
-export function spawnServer(args: string[], plan: CorePlan, opts: { cwd?: string; env?: NodeJS.ProcessEnv; onGone?: () => void }): Spawned {
-  const child = spawnNode([...nodeFlags("BENCH_SERVER_ARGS"), ...args], plan.serverCores, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+export function spawnServer(args: string[], plan: CorePlan, opts: { cwd?: string; env?: NodeJS.ProcessEnv; nodeArgs?: readonly string[]; onGone?: () => void }): Spawned {
+  const child = spawnNode([...nodeFlags("BENCH_SERVER_ARGS"), ...(opts.nodeArgs ?? []), ...args], plan.serverCores, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
   liveServers.set(child, opts.onGone);
   child.once("exit", () => {
     liveServers.delete(child);
