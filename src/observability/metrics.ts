@@ -55,7 +55,7 @@ const GC_KINDS: ReadonlyMap<number, string> = new Map([
  * the supervisor's. A pause holds the thread's loop: on the rooms bench a few
  * ms every half second was enough to set the delivery p99 (bench/README, tenth session).
  */
-export function gcPauseHistogram(registry: Registry, name: string, help: string, stops: Stop[]): Histogram<"kind"> {
+function gcPauseHistogram(registry: Registry, name: string, help: string, stops: Stop[]): Histogram<"kind"> {
   const pauses = new Histogram({ name, help, labelNames: ["kind"] as const, buckets: GC_PAUSE_SECONDS, registers: [registry] });
   const observer = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
